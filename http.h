@@ -1,0 +1,115 @@
+/* http.h: the pure HTTP/1.x protocol side of the server: no sockets, no files, no global state. */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stddef.h>
+#include <time.h>
+
+#define HTTP_HEAD_MAX 8192             /* bytes in a request head: request line plus header fields */
+#define HTTP_FIELDS_MAX 100            /* header fields in one request */
+#define HTTP_RESPONSE_HEAD_MAX 4096    /* bytes for a response head plus a short generated body */
+#define HTTP_LOCATION_MAX 2048         /* bytes of a redirect's Location; a longer one gets 414 */
+#define HTTP_LISTING_ROW_MAX 4096      /* bytes for one directory-listing row (a 255-byte name, escaped twice) */
+#define HTTP_LOG_LINE_MAX (4 * HTTP_HEAD_MAX + 256) /* one access-log line with the request line escaped */
+#define HTTP_DATE_SIZE 30              /* "Sun, 06 Nov 1994 08:49:37 GMT" and its NUL */
+#define HTTP_LOG_DATE_SIZE 27          /* "06/Nov/1994:08:49:37 +0000" and its NUL */
+#define HTTP_SLICE_BYTES (256 * 1024)  /* bytes one connection may send per select() round */
+#define HTTP_LINGER_MS 2000            /* how long a closing connection drains unread input */
+#define HTTP_ACCEPT_PAUSE_MS 100       /* accept() pause after EMFILE or ENFILE */
+#define HTTP_TIMEOUT_DEFAULT 10        /* seconds for -t */
+#define HTTP_SERVER_NAME "select-server/1.0"
+
+/* Statuses carry their HTTP code; HTTP_NEED_MORE means the parser wants more bytes. */
+enum http_status {
+    HTTP_NEED_MORE = 0,
+    HTTP_OK = 200,
+    HTTP_MOVED_PERMANENTLY = 301,
+    HTTP_BAD_REQUEST = 400,
+    HTTP_FORBIDDEN = 403,
+    HTTP_NOT_FOUND = 404,
+    HTTP_METHOD_NOT_ALLOWED = 405,
+    HTTP_REQUEST_TIMEOUT = 408,
+    HTTP_URI_TOO_LONG = 414,
+    HTTP_FIELDS_TOO_LARGE = 431,
+    HTTP_INTERNAL_ERROR = 500,
+    HTTP_NOT_IMPLEMENTED = 501,
+    HTTP_UNAVAILABLE = 503,
+    HTTP_VERSION_NOT_SUPPORTED = 505
+};
+
+enum http_method { HTTP_METHOD_UNKNOWN, HTTP_METHOD_GET, HTTP_METHOD_HEAD, HTTP_METHOD_OTHER };
+
+/* The header fields the server acts on; every other field is checked for syntax and skipped. */
+enum http_field {
+    HTTP_FIELD_HOST,
+    HTTP_FIELD_CONNECTION,
+    HTTP_FIELD_CONTENT_LENGTH,
+    HTTP_FIELD_TRANSFER_ENCODING,
+    HTTP_FIELD_COUNT
+};
+
+/* Bytes [off, off + len) of the buffer the request was parsed from. */
+struct http_span {
+    size_t off, len;
+};
+
+/* One request head, parsed incrementally; http_request_init before the first byte. */
+struct http_request {
+    /* parser position, private to http.c */
+    int state;
+    size_t pos, mark, name_end, value_start, value_end;
+    unsigned field_count;
+    int has_close, has_keep_alive;
+    /* results, valid once http_parse has returned anything but HTTP_NEED_MORE */
+    size_t head_len;                        /* bytes of the head, final empty line included */
+    struct http_span line, method_name, target;
+    enum http_method method;
+    int minor;                              /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
+    struct http_span field[HTTP_FIELD_COUNT]; /* last value of each known field */
+    unsigned present;                       /* bit (1 << field) set when the field was sent */
+    unsigned hosts;                         /* Host fields seen */
+    long long content_length;               /* -1 when absent */
+    int keep_alive;                         /* the connection may serve another request */
+};
+
+/* What a response head says; the server fills it, http_format_head writes it. */
+struct http_response {
+    enum http_status status;
+    const char *date;          /* the current Date value, formatted by the caller once a second */
+    const char *content_type;
+    long long content_length;
+    time_t last_modified;      /* 0: no Last-Modified */
+    const char *location;      /* NULL: no Location */
+    int close;                 /* send Connection: close */
+    int keep_alive_echo;       /* an HTTP/1.0 client asked for keep-alive: say yes */
+};
+
+/* A fixed-size output buffer; a write that does not fit sets overflow and leaves len alone. */
+struct http_buf {
+    char *data;
+    size_t len, cap;
+    int overflow;
+};
+
+void http_request_init(struct http_request *r);
+enum http_status http_parse(struct http_request *r, const char *buf, size_t len);
+enum http_status http_target_path(const char *target, size_t len, char *path, size_t cap, size_t *query);
+int http_path_hidden(const char *path);
+const char *http_mime_type(const char *path);
+const char *http_reason(enum http_status status);
+void http_format_date(char out[HTTP_DATE_SIZE], time_t t);
+void http_format_log_date(char out[HTTP_LOG_DATE_SIZE], time_t t);
+
+void http_buf_put(struct http_buf *b, const char *s, size_t n);
+void http_buf_printf(struct http_buf *b, const char *fmt, ...);
+void http_buf_url(struct http_buf *b, const char *s, size_t n);
+void http_buf_html(struct http_buf *b, const char *s, size_t n);
+void http_buf_log(struct http_buf *b, const char *s, size_t n);
+
+void http_format_head(struct http_buf *b, const struct http_response *r);
+void http_format_error_body(struct http_buf *b, enum http_status status);
+void http_format_listing_top(struct http_buf *b, const char *path);
+void http_format_listing_row(struct http_buf *b, const char *name, int is_dir, long long size, time_t mtime);
+void http_format_listing_end(struct http_buf *b);
+
+#endif

@@ -1,0 +1,798 @@
+/* server.c: serves a directory over HTTP from one select() loop; every system call lives here. */
+#if defined(__linux__) && !defined(PORTABLE)
+#define _GNU_SOURCE /* accept4 */
+#define USE_LINUX_CALLS 1
+#include <sys/sendfile.h>
+#endif
+
+#include "http.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Descriptors taken before any client: stdin, stdout, stderr, the listening socket and the root. */
+#define RESERVED_FDS 5
+#define MAX_CONNS (FD_SETSIZE - RESERVED_FDS)
+#define ADDR_TEXT_MAX 64 /* a numeric IPv6 address with a scope name */
+#define PORT_TEXT_MAX 8
+
+/* A connection's life: READ_HEAD -> WRITE_HEAD -> WRITE_BODY -> READ_HEAD (keep-alive) or CLOSING. */
+enum conn_state { CONN_FREE, CONN_READ_HEAD, CONN_WRITE_HEAD, CONN_WRITE_BODY, CONN_CLOSING, CONN_STATES };
+
+static const char *const state_names[CONN_STATES] = { "free", "reading", "writing head", "writing body", "closing" };
+
+/* One client connection; the table is indexed by its socket, so every socket is below FD_SETSIZE. */
+struct conn {
+    enum conn_state state;
+    long long deadline;      /* monotonic ms: past it, the connection times out */
+    int keep_alive;          /* serve another request after this response */
+    int file;                /* body file, or -1 */
+    off_t file_off, file_end;
+    char *listing;           /* body built in memory (a directory listing), or NULL */
+    size_t listing_len;
+    size_t head_len, out_len; /* out[] holds the head, then a short inline body */
+    size_t sent;             /* bytes of out[] and listing sent */
+    enum http_status status; /* for the access log */
+    long long body_sent;
+    struct http_request req;
+    size_t in_len;           /* request bytes in in[] */
+    char peer[ADDR_TEXT_MAX], peer_port[PORT_TEXT_MAX];
+    char out[HTTP_RESPONSE_HEAD_MAX];
+    char in[HTTP_HEAD_MAX];  /* the parser refuses a head that would not fit, so in[] never overflows */
+};
+
+struct server {
+    int listen_fd, root_fd;
+    long long timeout_ms;
+    int max_conns, listings, quiet, verbose;
+    int conns, fd_end;             /* open connections; one past the highest socket in use */
+    long long now;                 /* monotonic ms, read once per round */
+    long long accept_resume;       /* after EMFILE: no accept() before this time */
+    unsigned long long requests, bytes;
+    time_t date_second;
+    char date[HTTP_DATE_SIZE], log_date[HTTP_LOG_DATE_SIZE];
+    char log_line[HTTP_LOG_LINE_MAX];
+    struct conn conn[FD_SETSIZE];
+};
+
+static struct server server;
+static volatile sig_atomic_t stop_requested;
+
+/* Records SIGINT or SIGTERM; the loop sees it when pselect() returns. */
+static void on_stop_signal(int sig)
+{
+    stop_requested = sig;
+}
+
+/* Returns monotonic milliseconds, for deadlines that wall-clock jumps cannot move. */
+static long long clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Prints one line of the teaching trace to stderr when -v is on. */
+static void trace(const struct server *s, const char *fmt, ...)
+{
+    va_list ap;
+    if (!s->verbose)
+        return;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* Reads the clocks once per round and reformats the Date strings only when the second changes. */
+static void server_tick(struct server *s)
+{
+    time_t t = time(NULL);
+    s->now = clock_ms();
+    if (t != s->date_second) {
+        s->date_second = t;
+        http_format_date(s->date, t);
+        http_format_log_date(s->log_date, t);
+    }
+}
+
+/* Releases a connection's body: the open file or the in-memory listing. */
+static void conn_drop_body(struct conn *c)
+{
+    if (c->file >= 0)
+        close(c->file);
+    free(c->listing);
+    c->file = -1;
+    c->listing = NULL;
+}
+
+/* Appends one Common Log Format line to stdout's buffer; the loop flushes once per round. */
+static void conn_log(struct server *s, struct conn *c)
+{
+    struct http_buf b = { s->log_line, 0, sizeof s->log_line, 0 };
+    enum http_status status = c->status;
+    s->bytes += (unsigned long long)c->body_sent;
+    c->status = 0; /* logged: a later close must not log it again */
+    if (s->quiet)
+        return;
+    http_buf_printf(&b, "%s - - [%s] \"", c->peer, s->log_date);
+    if (c->req.line.len > 0)
+        http_buf_log(&b, c->in + c->req.line.off, c->req.line.len);
+    else
+        http_buf_put(&b, "-", 1);
+    http_buf_printf(&b, "\" %d %lld\n", (int)status, c->body_sent);
+    if (!b.overflow)
+        fwrite(b.data, 1, b.len, stdout);
+}
+
+/* Closes a connection and frees its slot, logging a response it cut short. */
+static void conn_close(struct server *s, struct conn *c, const char *why)
+{
+    int fd = (int)(c - s->conn);
+    trace(s, "  fd %d: closed (%s)", fd, why);
+    if (c->status != 0)
+        conn_log(s, c);
+    conn_drop_body(c);
+    close(fd);
+    c->state = CONN_FREE;
+    s->conns--;
+    while (s->fd_end > 0 && s->conn[s->fd_end - 1].state == CONN_FREE)
+        s->fd_end--;
+}
+
+/* Starts a fresh request on c, keeping any pipelined bytes that followed the last one. */
+static void conn_next_request(struct server *s, struct conn *c, size_t consumed)
+{
+    c->in_len -= consumed;
+    memmove(c->in, c->in + consumed, c->in_len);
+    http_request_init(&c->req);
+    c->state = CONN_READ_HEAD;
+    c->deadline = s->now + s->timeout_ms;
+    c->status = 0;
+    c->body_sent = 0;
+}
+
+/* Takes a freshly accepted socket into the table. */
+static void conn_open(struct server *s, int fd, const struct sockaddr *sa, socklen_t len)
+{
+    struct conn *c = &s->conn[fd];
+    int one = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
+        trace(s, "  fd %d: TCP_NODELAY: %s", fd, strerror(errno));
+    if (getnameinfo(sa, len, c->peer, sizeof c->peer, c->peer_port, sizeof c->peer_port,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        strcpy(c->peer, "-");
+        strcpy(c->peer_port, "-");
+    }
+    c->file = -1;
+    c->listing = NULL;
+    c->in_len = 0;
+    c->keep_alive = 0;
+    conn_next_request(s, c, 0);
+    s->conns++;
+    if (fd >= s->fd_end)
+        s->fd_end = fd + 1;
+    trace(s, "  fd %d: accepted from %s:%s", fd, c->peer, c->peer_port);
+}
+
+/* Formats a response head (and a short inline body) into c->out and switches c to sending it. */
+static void conn_start_response(struct server *s, struct conn *c, struct http_response *r, const char *body,
+                                size_t body_len)
+{
+    struct http_buf b = { c->out, 0, sizeof c->out, 0 };
+    r->date = s->date;
+    r->close = !c->keep_alive;
+    r->keep_alive_echo = c->keep_alive && c->req.minor == 0;
+    http_format_head(&b, r);
+    c->head_len = b.len;
+    if (c->req.method != HTTP_METHOD_HEAD)
+        http_buf_put(&b, body, body_len); /* fits: HTTP_LOCATION_MAX leaves room for the rest */
+    if (c->req.method == HTTP_METHOD_HEAD)
+        conn_drop_body(c);
+    c->status = r->status;
+    c->out_len = b.len;
+    c->sent = 0;
+    c->state = CONN_WRITE_HEAD;
+    c->deadline = s->now + s->timeout_ms;
+}
+
+/* Sends a generated page: an error, or a redirect when location is set. */
+static void conn_reply(struct server *s, struct conn *c, enum http_status status, const char *location)
+{
+    char body[512];
+    struct http_buf b = { body, 0, sizeof body, 0 };
+    http_format_error_body(&b, status);
+    struct http_response r = { .status = status, .content_type = "text/html; charset=utf-8",
+                               .content_length = (long long)b.len, .location = location };
+    conn_start_response(s, c, &r, body, b.len);
+}
+
+/* Maps a failed open() or stat() to the status the client sees. */
+static enum http_status status_from_errno(int err)
+{
+    switch (err) {
+    case ENOENT: case ENOTDIR: case ENAMETOOLONG: return HTTP_NOT_FOUND;
+    case EACCES: case EPERM: case ELOOP: return HTTP_FORBIDDEN;
+    case EMFILE: case ENFILE: case ENOMEM: return HTTP_UNAVAILABLE;
+    default: return HTTP_INTERNAL_ERROR;
+    }
+}
+
+/* One directory entry, gathered before sorting. */
+struct entry {
+    char name[256];
+    int is_dir;
+    long long size;
+    time_t mtime;
+};
+
+/* Orders listing entries by name, bytewise. */
+static int entry_compare(const void *a, const void *b)
+{
+    return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
+}
+
+/* Makes room for need more bytes in a heap-backed buffer; returns 0 when memory runs out. */
+static int buf_reserve(struct http_buf *b, size_t need)
+{
+    char *grown;
+    if (b->cap - b->len >= need)
+        return 1;
+    if ((grown = realloc(b->data, 2 * b->cap + need)) == NULL)
+        return 0;
+    b->data = grown;
+    b->cap = 2 * b->cap + need;
+    return 1;
+}
+
+/* Builds the sorted HTML listing of an open directory (dir_fd is consumed) into c->listing. */
+static enum http_status conn_build_listing(struct conn *c, int dir_fd, const char *path)
+{
+    DIR *dir = fdopendir(dir_fd);
+    struct entry *entries = NULL;
+    size_t count = 0;
+    struct http_buf list = { NULL, 0, 0, 0 }, b = { NULL, 0, 0, 0 };
+    struct dirent *d;
+    int ok = dir != NULL;
+    if (!ok)
+        close(dir_fd);
+    while (ok && (d = readdir(dir)) != NULL) {
+        struct stat st;
+        if (d->d_name[0] == '.' || strlen(d->d_name) >= sizeof entries->name ||
+            fstatat(dirfd(dir), d->d_name, &st, 0) < 0)
+            continue; /* hidden, too long, or gone since readdir */
+        if (!(ok = buf_reserve(&list, sizeof *entries)))
+            break;
+        entries = (struct entry *)(void *)list.data;
+        strcpy(entries[count].name, d->d_name);
+        entries[count].is_dir = S_ISDIR(st.st_mode);
+        entries[count].size = (long long)st.st_size;
+        entries[count++].mtime = st.st_mtime;
+        list.len += sizeof *entries;
+    }
+    if (dir != NULL)
+        closedir(dir);
+    if (ok && (ok = buf_reserve(&b, 12 * strlen(path) + 1024))) {
+        qsort(entries, count, sizeof *entries, entry_compare);
+        http_format_listing_top(&b, path);
+        for (size_t i = 0; ok && i < count; i++)
+            if ((ok = buf_reserve(&b, HTTP_LISTING_ROW_MAX)))
+                http_format_listing_row(&b, entries[i].name, entries[i].is_dir, entries[i].size, entries[i].mtime);
+        ok = ok && buf_reserve(&b, 64);
+        http_format_listing_end(&b);
+    }
+    free(list.data);
+    if (!ok || b.overflow) {
+        free(b.data);
+        return HTTP_INTERNAL_ERROR;
+    }
+    c->listing = b.data;
+    c->listing_len = b.len;
+    return HTTP_OK;
+}
+
+/* Finds what a GET or HEAD names and starts the response; returns a status for conn_reply otherwise. */
+static enum http_status conn_route(struct server *s, struct conn *c, char *location, size_t location_cap)
+{
+    char path[HTTP_HEAD_MAX + 2];
+    size_t query;
+    const char *target = c->in + c->req.target.off;
+    struct stat st;
+    enum http_status status = http_target_path(target, c->req.target.len, path, sizeof path, &query);
+    if (status != HTTP_OK)
+        return status;
+    if (http_path_hidden(path))
+        return HTTP_NOT_FOUND;
+    int fd = openat(s->root_fd, path[1] ? path + 1 : ".", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return status_from_errno(errno);
+    if (fstat(fd, &st) < 0) {
+        close(fd);
+        return HTTP_INTERNAL_ERROR;
+    }
+    const char *type = http_mime_type(path);
+    size_t path_len = strlen(path);
+    if (S_ISDIR(st.st_mode) && path[path_len - 1] != '/') {
+        struct http_buf b = { location, 0, location_cap - 1, 0 };
+        close(fd);
+        http_buf_url(&b, path, path_len);
+        http_buf_put(&b, "/", 1);
+        http_buf_put(&b, target + query, c->req.target.len - query);
+        location[b.overflow ? 0 : b.len] = '\0';
+        return b.overflow ? HTTP_URI_TOO_LONG : HTTP_MOVED_PERMANENTLY;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        int index = openat(fd, "index.html", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (index >= 0 && fstat(index, &st) == 0 && S_ISREG(st.st_mode)) {
+            close(fd);
+            fd = index;
+            type = http_mime_type("index.html");
+        } else {
+            if (index >= 0)
+                close(index);
+            if (!s->listings) {
+                close(fd);
+                return HTTP_FORBIDDEN;
+            }
+            if ((status = conn_build_listing(c, fd, path)) != HTTP_OK)
+                return status;
+            struct http_response r = { .status = HTTP_OK, .content_type = "text/html; charset=utf-8",
+                                       .content_length = (long long)c->listing_len };
+            conn_start_response(s, c, &r, NULL, 0);
+            return HTTP_OK;
+        }
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return HTTP_FORBIDDEN;
+    }
+    c->file = fd;
+    c->file_off = 0;
+    c->file_end = st.st_size;
+    struct http_response r = { .status = HTTP_OK, .content_type = type,
+                               .content_length = (long long)st.st_size, .last_modified = st.st_mtime };
+    conn_start_response(s, c, &r, NULL, 0);
+    return HTTP_OK;
+}
+
+/* Answers the request the parser just finished (or failed) with status. */
+static void conn_respond(struct server *s, struct conn *c, enum http_status status)
+{
+    char location[HTTP_LOCATION_MAX];
+    s->requests++;
+    c->keep_alive = status == HTTP_OK && c->req.keep_alive && c->req.content_length <= 0;
+    if (status == HTTP_OK)
+        status = conn_route(s, c, location, sizeof location);
+    if (status != HTTP_OK)
+        conn_reply(s, c, status, status == HTTP_MOVED_PERMANENTLY ? location : NULL);
+    if (s->verbose) {
+        char line[256];
+        struct http_buf b = { line, 0, sizeof line - 1, 0 };
+        http_buf_log(&b, c->in + c->req.line.off, c->req.line.len < 64 ? c->req.line.len : 64);
+        line[b.len] = '\0';
+        trace(s, "  fd %d: request \"%s\" complete, answering %d", (int)(c - s->conn), line, (int)c->status);
+    }
+}
+
+/* Ends a response: logs it, then waits for the next request or starts a lingering close. */
+static void conn_finish(struct server *s, struct conn *c)
+{
+    conn_log(s, c);
+    conn_drop_body(c);
+    if (c->keep_alive) {
+        conn_next_request(s, c, c->req.head_len);
+        return;
+    }
+    if (shutdown((int)(c - s->conn), SHUT_WR) < 0) {
+        conn_close(s, c, "client gone");
+        return;
+    }
+    c->state = CONN_CLOSING; /* drain what the client still sends, so our last bytes are not reset */
+    c->deadline = s->now + (s->timeout_ms < HTTP_LINGER_MS ? s->timeout_ms : HTTP_LINGER_MS);
+}
+
+/* Sends up to max body bytes from the file: sendfile() on Linux, pread() and write() elsewhere. */
+static ssize_t conn_send_file(struct conn *c, int fd, size_t max)
+{
+#ifdef USE_LINUX_CALLS
+    return sendfile(fd, c->file, &c->file_off, max);
+#else
+    static char chunk[64 * 1024];
+    ssize_t n = pread(c->file, chunk, max < sizeof chunk ? max : sizeof chunk, c->file_off);
+    if (n <= 0)
+        return n;
+    n = write(fd, chunk, (size_t)n);
+    if (n > 0)
+        c->file_off += n;
+    return n;
+#endif
+}
+
+/* Says whether a failed call only has to wait or be retried. */
+static int would_block(void)
+{
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+/*
+ * Advances one connection as far as it can go without blocking, sending at most HTTP_SLICE_BYTES.
+ * This switch is the only place a connection changes state.
+ */
+static void conn_advance(struct server *s, struct conn *c)
+{
+    int fd = (int)(c - s->conn);
+    size_t budget = HTTP_SLICE_BYTES;
+    for (;;) {
+        ssize_t n;
+        switch (c->state) {
+        case CONN_FREE:
+        case CONN_STATES:
+            return;
+        case CONN_READ_HEAD: {
+            enum http_status status = http_parse(&c->req, c->in, c->in_len);
+            if (status != HTTP_NEED_MORE) {
+                conn_respond(s, c, status);
+                break;
+            }
+            n = read(fd, c->in + c->in_len, sizeof c->in - c->in_len);
+            if (n > 0) {
+                if (c->in_len == 0) /* the head's time limit runs from its first byte */
+                    c->deadline = s->now + s->timeout_ms;
+                c->in_len += (size_t)n;
+                trace(s, "  fd %d: read %zd bytes", fd, n);
+            } else if (n == 0) {
+                conn_close(s, c, c->in_len ? "client closed mid-request" : "client done");
+                return;
+            } else if (!would_block()) {
+                conn_close(s, c, strerror(errno));
+                return;
+            } else if (errno != EINTR) {
+                return;
+            }
+            break;
+        }
+        case CONN_WRITE_HEAD: {
+            size_t total = c->out_len + (c->listing ? c->listing_len : 0);
+            if (budget == 0)
+                return;
+            if (c->sent < c->out_len) {
+                struct iovec iov[2] = { { c->out + c->sent, c->out_len - c->sent },
+                                        { c->listing, c->listing ? c->listing_len : 0 } };
+                n = writev(fd, iov, c->listing ? 2 : 1);
+            } else {
+                n = write(fd, c->listing + (c->sent - c->out_len), total - c->sent);
+            }
+            if (n < 0 && would_block())
+                return;
+            if (n < 0) {
+                conn_close(s, c, strerror(errno));
+                return;
+            }
+            c->sent += (size_t)n;
+            if (c->sent > c->head_len)
+                c->body_sent = (long long)(c->sent - c->head_len);
+            budget = (size_t)n < budget ? budget - (size_t)n : 0;
+            c->deadline = s->now + s->timeout_ms;
+            trace(s, "  fd %d: wrote %zd of %zu bytes", fd, n, total);
+            if (c->sent == total && c->file >= 0)
+                c->state = CONN_WRITE_BODY;
+            else if (c->sent == total)
+                conn_finish(s, c);
+            break;
+        }
+        case CONN_WRITE_BODY:
+            if (budget == 0)
+                return;
+            n = conn_send_file(c, fd, (size_t)(c->file_end - c->file_off) < budget
+                                          ? (size_t)(c->file_end - c->file_off) : budget);
+            if (n < 0 && would_block())
+                return;
+            if (n <= 0) {
+                conn_close(s, c, n == 0 ? "file shrank" : strerror(errno));
+                return;
+            }
+            budget -= (size_t)n;
+            c->body_sent += n;
+            c->deadline = s->now + s->timeout_ms;
+            trace(s, "  fd %d: wrote %zd body bytes, %lld of %lld sent", fd, n,
+                  (long long)c->file_off, (long long)c->file_end);
+            if (c->file_off == c->file_end)
+                conn_finish(s, c);
+            break;
+        case CONN_CLOSING:
+            n = read(fd, c->in, sizeof c->in);
+            if (n < 0 && would_block())
+                return;
+            if (n <= 0) {
+                conn_close(s, c, n == 0 ? "client done" : strerror(errno));
+                return;
+            }
+            if ((size_t)n >= budget) /* a client that keeps sending cannot hold the loop */
+                return;
+            budget -= (size_t)n;
+            break;
+        }
+    }
+}
+
+/* Deals with a connection past its deadline: 408 for a partial request, otherwise a silent close. */
+static void conn_expire(struct server *s, struct conn *c)
+{
+    if (c->state == CONN_READ_HEAD && c->in_len > 0) {
+        trace(s, "  fd %d: request head timed out", (int)(c - s->conn));
+        c->keep_alive = 0;
+        c->req.line.len = 0;
+        c->req.method = HTTP_METHOD_UNKNOWN;
+        s->requests++;
+        conn_reply(s, c, HTTP_REQUEST_TIMEOUT, NULL);
+        conn_advance(s, c);
+    } else {
+        conn_close(s, c, c->state == CONN_READ_HEAD ? "idle timeout" : "timeout");
+    }
+}
+
+/* Answers a client that cannot get a slot with a best-effort 503, then closes it. */
+static void server_refuse(struct server *s, int fd)
+{
+    char out[HTTP_RESPONSE_HEAD_MAX];
+    struct http_buf b = { out, 0, sizeof out, 0 };
+    char body[512];
+    struct http_buf bb = { body, 0, sizeof body, 0 };
+    http_format_error_body(&bb, HTTP_UNAVAILABLE);
+    struct http_response r = { .status = HTTP_UNAVAILABLE, .date = s->date, .close = 1,
+                               .content_type = "text/html; charset=utf-8", .content_length = (long long)bb.len };
+    http_format_head(&b, &r);
+    http_buf_put(&b, body, bb.len);
+    if (send(fd, out, b.len, 0) < 0)
+        trace(s, "  fd %d: 503 not sent: %s", fd, strerror(errno));
+    trace(s, "  fd %d: refused with 503 (descriptor above FD_SETSIZE)", fd);
+    close(fd);
+}
+
+/* Accepts every waiting client until accept() would block or the connection cap is reached. */
+static void server_accept(struct server *s)
+{
+    while (s->conns < s->max_conns) {
+        struct sockaddr_storage sa;
+        socklen_t len = sizeof sa;
+#ifdef USE_LINUX_CALLS
+        int fd = accept4(s->listen_fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+        int fd = accept(s->listen_fd, (struct sockaddr *)&sa, &len);
+        if (fd >= 0 && (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)) {
+            fprintf(stderr, "server: fcntl: %s\n", strerror(errno));
+            close(fd);
+            continue;
+        }
+#endif
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+                continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                if (s->accept_resume == 0)
+                    fprintf(stderr, "server: accept: %s; pausing new connections\n", strerror(errno));
+                s->accept_resume = s->now + HTTP_ACCEPT_PAUSE_MS;
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                fprintf(stderr, "server: accept: %s\n", strerror(errno));
+            }
+            return;
+        }
+        s->accept_resume = 0;
+        if (fd >= FD_SETSIZE)
+            server_refuse(s, fd);
+        else
+            conn_open(s, fd, (struct sockaddr *)&sa, len);
+    }
+}
+
+/* Prints the round's line of the teaching trace: the ready count and connections per state. */
+static void trace_round(const struct server *s, int ready, const int *per_state)
+{
+    if (!s->verbose)
+        return;
+    fprintf(stderr, "select: %d ready; %d open", ready, s->conns);
+    for (int i = CONN_READ_HEAD; i < CONN_STATES; i++)
+        if (per_state[i])
+            fprintf(stderr, ", %d %s", per_state[i], state_names[i]);
+    fputc('\n', stderr);
+}
+
+/* The one select() loop: build the sets, wait, accept, advance ready connections, until a stop signal. */
+static int server_run(struct server *s, const sigset_t *wait_mask)
+{
+    while (!stop_requested) {
+        fd_set readable, writable;
+        int max_fd = -1, per_state[CONN_STATES] = { 0 };
+        long long next = -1;
+        FD_ZERO(&readable);
+        FD_ZERO(&writable);
+        s->now = clock_ms();
+        for (int fd = 0; fd < s->fd_end; fd++) {
+            struct conn *c = &s->conn[fd];
+            if (c->state != CONN_FREE && c->deadline <= s->now)
+                conn_expire(s, c);
+            if (c->state == CONN_FREE)
+                continue;
+            FD_SET(fd, c->state == CONN_WRITE_HEAD || c->state == CONN_WRITE_BODY ? &writable : &readable);
+            per_state[c->state]++;
+            max_fd = fd;
+            if (next < 0 || c->deadline < next)
+                next = c->deadline;
+        }
+        if (s->conns < s->max_conns && s->now >= s->accept_resume) {
+            FD_SET(s->listen_fd, &readable);
+            if (s->listen_fd > max_fd)
+                max_fd = s->listen_fd;
+        } else if (s->conns < s->max_conns && (next < 0 || s->accept_resume < next)) {
+            next = s->accept_resume;
+        }
+        long long wait = next < 0 ? 0 : next > s->now ? next - s->now : 0;
+        struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000 };
+        int ready = pselect(max_fd + 1, &readable, &writable, NULL, next < 0 ? NULL : &ts, wait_mask);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready < 0) {
+            fprintf(stderr, "server: select: %s\n", strerror(errno));
+            return 1;
+        }
+        server_tick(s);
+        trace_round(s, ready, per_state);
+        if (FD_ISSET(s->listen_fd, &readable))
+            server_accept(s);
+        for (int fd = 0; fd <= max_fd; fd++)
+            if ((FD_ISSET(fd, &readable) || FD_ISSET(fd, &writable)) && s->conn[fd].state != CONN_FREE)
+                conn_advance(s, &s->conn[fd]);
+        fflush(stdout);
+    }
+    return 0;
+}
+
+/* Opens the listening socket on addr:port through getaddrinfo; exits with 2 when it cannot. */
+static int listen_on(const char *addr, const char *port, char *shown, size_t shown_len)
+{
+    struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *list, *ai;
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof sa;
+    char host[ADDR_TEXT_MAX], serv[PORT_TEXT_MAX];
+    int fd = -1, one = 1, err = getaddrinfo(addr, port, &hints, &list);
+    if (err != 0) {
+        fprintf(stderr, "server: %s: %s\n", addr, gai_strerror(err));
+        exit(2);
+    }
+    for (ai = list; ai != NULL; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+            bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0)
+            break;
+        err = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(list);
+    if (fd < 0) {
+        fprintf(stderr, "server: cannot listen on %s port %s: %s\n", addr, port, strerror(err ? err : errno));
+        exit(2);
+    }
+    if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) < 0 ||
+        getnameinfo((struct sockaddr *)&sa, len, host, sizeof host, serv, sizeof serv,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        fprintf(stderr, "server: listening socket: %s\n", strerror(errno));
+        exit(1);
+    }
+    snprintf(shown, shown_len, sa.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
+    return fd;
+}
+
+/* Prints the usage text. */
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: server [-p PORT] [-b ADDR] [-r ROOT] [-t SECONDS] [-c MAXCONN] [-L] [-q] [-v] [-h]\n"
+            "  -p PORT      TCP port; default 8080; 0 picks a free port\n"
+            "  -b ADDR      address to bind, IPv4 or IPv6; default 127.0.0.1\n"
+            "  -r ROOT      directory to serve; default ./public\n"
+            "  -t SECONDS   time limit for a request head, an idle connection or a stalled download;"
+            " default %d\n"
+            "  -c MAXCONN   most connections open at once; default and ceiling %d\n"
+            "  -L           no directory listings\n"
+            "  -q           no access log\n"
+            "  -v           trace the select() loop on stderr (teaching mode)\n"
+            "  -h           this help\n",
+            HTTP_TIMEOUT_DEFAULT, MAX_CONNS);
+}
+
+/* Parses a decimal option argument in [min, max], or exits with 2. */
+static long option_number(int opt, const char *arg, long min, long max)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (errno != 0 || end == arg || *end != '\0' || v < min || v > max) {
+        fprintf(stderr, "server: -%c wants a number from %ld to %ld, not '%s'\n", opt, min, max, arg);
+        exit(2);
+    }
+    return v;
+}
+
+/* Reads the options, opens the root and the socket, runs the loop, and shuts down cleanly. */
+int main(int argc, char **argv)
+{
+    struct server *s = &server;
+    const char *port = "8080", *addr = "127.0.0.1", *root = "./public";
+    char shown[ADDR_TEXT_MAX + PORT_TEXT_MAX + 4];
+    int opt;
+    s->timeout_ms = HTTP_TIMEOUT_DEFAULT * 1000LL;
+    s->max_conns = MAX_CONNS;
+    s->listings = 1;
+    while ((opt = getopt(argc, argv, "p:b:r:t:c:Lqvh")) != -1) {
+        switch (opt) {
+        case 'p': port = optarg; option_number(opt, optarg, 0, 65535); break;
+        case 'b': addr = optarg; break;
+        case 'r': root = optarg; break;
+        case 't': s->timeout_ms = option_number(opt, optarg, 1, 86400) * 1000LL; break;
+        case 'c': s->max_conns = (int)option_number(opt, optarg, 1, MAX_CONNS); break;
+        case 'L': s->listings = 0; break;
+        case 'q': s->quiet = 1; break;
+        case 'v': s->verbose = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "server: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    s->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->root_fd < 0) {
+        fprintf(stderr, "server: root %s: %s\n", root, strerror(errno));
+        return 2;
+    }
+    struct sigaction ignore = { .sa_handler = SIG_IGN }, stop = { .sa_handler = on_stop_signal };
+    sigset_t stop_set, wait_mask;
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGINT);
+    sigaddset(&stop_set, SIGTERM);
+    if (sigaction(SIGPIPE, &ignore, NULL) < 0 || sigaction(SIGINT, &stop, NULL) < 0 ||
+        sigaction(SIGTERM, &stop, NULL) < 0 || sigprocmask(SIG_BLOCK, &stop_set, &wait_mask) < 0) {
+        fprintf(stderr, "server: signals: %s\n", strerror(errno));
+        return 1;
+    }
+    sigdelset(&wait_mask, SIGINT);
+    sigdelset(&wait_mask, SIGTERM);
+    s->listen_fd = listen_on(addr, port, shown, sizeof shown);
+    if (s->listen_fd >= FD_SETSIZE) {
+        fprintf(stderr, "server: listening socket %d is above FD_SETSIZE\n", s->listen_fd);
+        return 1;
+    }
+    server_tick(s);
+    printf("Serving %s on http://%s/\n", root, shown);
+    fflush(stdout);
+    int rc = server_run(s, &wait_mask);
+    for (int fd = 0; fd < s->fd_end; fd++)
+        if (s->conn[fd].state != CONN_FREE)
+            conn_close(s, &s->conn[fd], "shutting down");
+    close(s->listen_fd);
+    close(s->root_fd);
+    printf("Stopped: %llu requests, %llu body bytes sent\n", s->requests, s->bytes);
+    return rc;
+}
