@@ -315,10 +315,10 @@ enum http_status http_target_path(const char *target, size_t len, char *path, si
     return HTTP_OK;
 }
 
-/* Says whether a clean path names a dotfile or passes through a dot-directory, /.well-known/ aside. */
+/* Says whether a clean path names a dotfile or passes through a dot-directory, /.well-known aside. */
 int http_path_hidden(const char *path)
 {
-    if (strncmp(path, "/.well-known/", 13) == 0)
+    if (strncmp(path, "/.well-known", 12) == 0 && (path[12] == '/' || path[12] == '\0'))
         path += 12;
     for (const char *p = path; (p = strchr(p, '/')) != NULL; p++)
         if (p[1] == '.')
@@ -410,6 +410,8 @@ void http_format_log_date(char out[HTTP_LOG_DATE_SIZE], time_t t)
 /* Appends n bytes, or marks the buffer overflowed when they do not fit. */
 void http_buf_put(struct http_buf *b, const char *s, size_t n)
 {
+    if (n == 0)
+        return;
     if (b->overflow || b->cap - b->len < n) {
         b->overflow = 1;
         return;

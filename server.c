@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -289,7 +290,8 @@ static enum http_status conn_build_listing(struct conn *c, int dir_fd, const cha
     if (dir != NULL)
         closedir(dir);
     if (ok && (ok = buf_reserve(&b, 12 * strlen(path) + 1024))) {
-        qsort(entries, count, sizeof *entries, entry_compare);
+        if (count > 0)
+            qsort(entries, count, sizeof *entries, entry_compare);
         http_format_listing_top(&b, path);
         for (size_t i = 0; ok && i < count; i++)
             if ((ok = buf_reserve(&b, HTTP_LISTING_ROW_MAX)))
@@ -703,6 +705,36 @@ static int listen_on(const char *addr, const char *port, char *shown, size_t sho
     return fd;
 }
 
+/*
+ * Raises the soft descriptor limit as far as the table can use, then caps connections so that each
+ * can hold its socket and a file at once; otherwise a full table would leave no descriptor for files.
+ */
+static void server_fit_descriptors(struct server *s, int cap_given)
+{
+    struct rlimit rl;
+    const rlim_t wanted = 2 * FD_SETSIZE;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+        fprintf(stderr, "server: getrlimit: %s\n", strerror(errno));
+        return;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < wanted) {
+        rlim_t old = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < wanted ? rl.rlim_max : wanted;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+            fprintf(stderr, "server: setrlimit: %s\n", strerror(errno));
+            rl.rlim_cur = old;
+        }
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= wanted)
+        return;
+    int fit = rl.rlim_cur > 2 + RESERVED_FDS ? (int)(rl.rlim_cur - RESERVED_FDS) / 2 : 1;
+    if (fit < s->max_conns && cap_given)
+        fprintf(stderr, "server: -c %d lowered to %d: the descriptor limit (%lu) must hold a socket and a file "
+                        "for each connection\n", s->max_conns, fit, (unsigned long)rl.rlim_cur);
+    if (fit < s->max_conns)
+        s->max_conns = fit;
+}
+
 /* Prints the usage text. */
 static void usage(FILE *out)
 {
@@ -740,7 +772,7 @@ int main(int argc, char **argv)
     struct server *s = &server;
     const char *port = "8080", *addr = "127.0.0.1", *root = "./public";
     char shown[ADDR_TEXT_MAX + PORT_TEXT_MAX + 4];
-    int opt;
+    int opt, cap_given = 0;
     s->timeout_ms = HTTP_TIMEOUT_DEFAULT * 1000LL;
     s->max_conns = MAX_CONNS;
     s->listings = 1;
@@ -750,7 +782,10 @@ int main(int argc, char **argv)
         case 'b': addr = optarg; break;
         case 'r': root = optarg; break;
         case 't': s->timeout_ms = option_number(opt, optarg, 1, 86400) * 1000LL; break;
-        case 'c': s->max_conns = (int)option_number(opt, optarg, 1, MAX_CONNS); break;
+        case 'c':
+            s->max_conns = (int)option_number(opt, optarg, 1, MAX_CONNS);
+            cap_given = 1;
+            break;
         case 'L': s->listings = 0; break;
         case 'q': s->quiet = 1; break;
         case 'v': s->verbose = 1; break;
@@ -779,6 +814,7 @@ int main(int argc, char **argv)
     }
     sigdelset(&wait_mask, SIGINT);
     sigdelset(&wait_mask, SIGTERM);
+    server_fit_descriptors(s, cap_given);
     s->listen_fd = listen_on(addr, port, shown, sizeof shown);
     if (s->listen_fd >= FD_SETSIZE) {
         fprintf(stderr, "server: listening socket %d is above FD_SETSIZE\n", s->listen_fd);

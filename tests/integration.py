@@ -1,0 +1,1662 @@
+#!/usr/bin/env python3
+"""Integration tests for the select() static web server.
+
+Usage: python3 tests/integration.py PATH_TO_SERVER_BINARY
+
+Builds a test tree in a temporary directory, starts the server on it with -p 0 and talks to it
+over raw sockets (and curl where installed). Prints "ok - NAME" or "FAIL - NAME: reason" per test,
+then "N passed, N failed"; exits 0 iff nothing failed. Python 3 standard library only.
+"""
+
+import email.utils
+import fcntl
+import os
+import re
+import resource
+import select
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
+CURL = shutil.which("curl")
+MTIME = 1577934245  # Thu, 02 Jan 2020 03:04:05 GMT: every test file gets this mtime
+MTIME_HTTP = "Thu, 02 Jan 2020 03:04:05 GMT"
+BIG50 = 50 * 1024 * 1024
+HUGE = 5 * 1024 ** 3
+WEIRD = "hello wörld & <x>.txt"
+WEIRD_URL = "/hello%20w%C3%B6rld%20%26%20%3Cx%3E.txt"
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
+       b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+DATE_RE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                     r"\d{4} \d{2}:\d{2}:\d{2} GMT$")
+# One Common Log Format line; [^"]* makes a raw quote inside the request field impossible to match.
+LOG_RE = re.compile(r'^(\S+) - - \[(\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000)\] "([^"]*)" (\d{3}) (\d+)$')
+REASONS = {200: "OK", 301: "Moved Permanently", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+           405: "Method Not Allowed", 408: "Request Timeout", 414: "URI Too Long",
+           431: "Request Header Fields Too Large", 501: "Not Implemented", 503: "Service Unavailable",
+           505: "HTTP Version Not Supported"}
+
+
+class Skip(Exception):
+    """Raised by a test that cannot run here; reported as "ok - NAME # skip reason"."""
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def eq(actual, expected, what):
+    if actual != expected:
+        a, e = repr(actual), repr(expected)
+        raise AssertionError(f"{what}: got {a[:300]}, expected {e[:300]}")
+
+
+def wait_stable(fn, settle, timeout, what):
+    """Polls fn() until its value has not changed for settle seconds; returns that value."""
+    deadline = time.monotonic() + timeout
+    value, since = fn(), time.monotonic()
+    while time.monotonic() - since < settle:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what} to settle")
+        time.sleep(0.02)
+        now = fn()
+        if now != value:
+            value, since = now, time.monotonic()
+    return value
+
+
+def wait_until(pred, timeout, what, interval=0.02):
+    """Polls pred() until it is true; fails with `what` after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------------------------------------
+# Server processes
+
+
+class Server:
+    """A running server: BINARY -p 0 -r ROOT ARGS; stdout read by a thread, stderr kept in a file."""
+
+    def __init__(self, binary, root, args=(), preexec_fn=None):
+        self.cmd = [binary, "-p", "0", "-r", root, *args]
+        self.lines = []
+        self.cond = threading.Condition()
+        self.rc = None
+        fd, self.err_path = tempfile.mkstemp(prefix="server-stderr-")
+        try:
+            self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=fd, preexec_fn=preexec_fn)
+        except BaseException:
+            os.unlink(self.err_path)
+            raise
+        finally:
+            os.close(fd)
+        self.reader = threading.Thread(target=self._read_stdout, daemon=True)
+        self.reader.start()
+        try:
+            line = self.wait_line(lambda l: True, 15, "the Serving line")  # it must be the first line
+            m = re.match(r"^Serving (.*) on http://(127\.0\.0\.1|\[[0-9a-fA-F:.]+\]):(\d+)/$", line)
+            check(m is not None, f"unexpected first line {line!r}")
+            eq(m.group(1), root, "root in the Serving line")
+            self.host, self.port = m.group(2), int(m.group(3))
+            self.pid = self.proc.pid
+        except BaseException:
+            self.close(check_sanitizer=False)
+            raise
+
+    def _read_stdout(self):
+        for raw in self.proc.stdout:
+            with self.cond:
+                self.lines.append(raw.decode("latin-1").rstrip("\n"))
+                self.cond.notify_all()
+        with self.cond:
+            self.lines.append(None)  # EOF marker
+            self.cond.notify_all()
+
+    def wait_line(self, pred, timeout, what, start=0):
+        """Returns the first stdout line from index start on that satisfies pred."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            i = start
+            while True:
+                while i < len(self.lines):
+                    line = self.lines[i]
+                    if line is None:
+                        raise AssertionError(f"server stdout closed while waiting for {what} "
+                                             f"(exit {self.proc.poll()}, stderr: {self.stderr()[-400:]!r})")
+                    if pred(line):
+                        return line
+                    i += 1
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out waiting for {what} on stdout")
+                self.cond.wait(left)
+
+    def out_lines(self):
+        with self.cond:
+            return [l for l in self.lines if l is not None]
+
+    def stderr(self):
+        try:
+            with open(self.err_path, "rb") as f:
+                return f.read().decode("latin-1")
+        except OSError:
+            return ""
+
+    def sanitizer_report(self):
+        text = self.stderr()
+        for mark in SANITIZER_MARKS:
+            i = text.find(mark)
+            if i >= 0:
+                return text[max(0, i - 100):i + 600]
+        return None
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def fd_count(self):
+        return len(os.listdir(f"/proc/{self.pid}/fd"))
+
+    def cpu_seconds(self):
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        """Sends sig and waits for the exit; kills the process if it does not exit. Returns the status."""
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(sig)
+                self.rc = self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self.rc = "killed: did not exit after signal %d" % sig
+        elif self.rc is None:
+            self.rc = self.proc.returncode
+        self.reader.join(5)
+        return self.rc
+
+    def close(self, check_sanitizer=True):
+        self.stop()
+        report = self.sanitizer_report()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        try:
+            os.unlink(self.err_path)
+        except OSError:
+            pass
+        if check_sanitizer and report:
+            raise AssertionError(f"sanitizer report on server stderr: {report!r}")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self.close()
+        except AssertionError as e:
+            if exc is not None:
+                raise AssertionError(f"{exc}; and {e}") from None
+            raise
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP client side
+
+
+class Response:
+    def __init__(self, version, status, reason, headers, raw_head):
+        self.version, self.status, self.reason = version, status, reason
+        self.headers = headers  # list of (name, value) in order
+        self.raw_head = raw_head
+        self.body = b""
+
+    def all(self, name):
+        return [v for n, v in self.headers if n.lower() == name.lower()]
+
+    def get(self, name):
+        values = self.all(name)
+        check(len(values) <= 1, f"header {name} sent {len(values)} times")
+        return values[0] if values else None
+
+    def content_length(self):
+        v = self.get("Content-Length")
+        return int(v) if v is not None else None
+
+    def closes(self):
+        v = self.get("Connection")
+        return v is not None and "close" in v.lower()
+
+    def __repr__(self):
+        return f"<{self.status} {self.reason} {self.headers} body={self.body[:80]!r}>"
+
+
+def parse_head(head):
+    """Parses a response head (without the final CRLFCRLF); the server must use CRLF everywhere."""
+    check(b"\n" not in head.replace(b"\r\n", b""), f"bare LF in response head {head!r}")
+    lines = head.split(b"\r\n")
+    m = re.match(rb"^(HTTP/1\.[01]) (\d{3}) (.*)$", lines[0])
+    check(m is not None, f"bad status line {lines[0]!r}")
+    headers = []
+    for line in lines[1:]:
+        m2 = re.match(rb"^([!#$%&'*+\-.^_`|~0-9A-Za-z]+): ?(.*?)[ \t]*$", line)
+        check(m2 is not None, f"bad header line {line!r}")
+        headers.append((m2.group(1).decode("latin-1"), m2.group(2).decode("latin-1")))
+    return Response(m.group(1).decode(), int(m.group(2)), m.group(3).decode("latin-1"), headers, head)
+
+
+class Client:
+    """One TCP connection with a read buffer and an HTTP/1.1 response parser that honours Content-Length."""
+
+    def __init__(self, port, host="127.0.0.1", family=socket.AF_INET, timeout=5.0, rcvbuf=None, nodelay=False):
+        self.timeout = timeout
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            if rcvbuf:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            if nodelay:
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.sock.settimeout(timeout)
+            self.sock.connect((host, port))
+        except BaseException:
+            self.sock.close()
+            raise
+        self.buf = b""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self, rst=False):
+        if self.sock.fileno() >= 0:
+            if rst:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.sock.close()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _recv(self, deadline, what):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"timed out waiting for {what} (have {self.buf[:200]!r})")
+        self.sock.settimeout(left)
+        try:
+            return self.sock.recv(1 << 20)
+        except socket.timeout:
+            raise AssertionError(f"timed out waiting for {what} (have {self.buf[:200]!r})") from None
+
+    def read_head(self, timeout=None):
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while b"\r\n\r\n" not in self.buf:
+            data = self._recv(deadline, "a response head")
+            if not data:
+                raise AssertionError(f"connection closed before a complete response head (got {self.buf[:200]!r})")
+            self.buf += data
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        return parse_head(head)
+
+    def read_exact(self, n, timeout=None):
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while len(self.buf) < n:
+            data = self._recv(deadline, f"{n} body bytes")
+            if not data:
+                raise AssertionError(f"connection closed after {len(self.buf)} of {n} body bytes")
+            self.buf += data
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def read_response(self, head_only=False, timeout=None):
+        """Reads one response; head_only for the answer to HEAD (no body whatever Content-Length says)."""
+        resp = self.read_head(timeout)
+        n = resp.content_length()
+        if head_only:
+            return resp
+        if n is None:
+            resp.body = self.buf + self.read_to_eof(timeout or self.timeout)[0]
+            self.buf = b""
+        else:
+            resp.body = self.read_exact(n, timeout)
+        return resp
+
+    def read_to_eof(self, timeout):
+        """Reads until EOF or reset; returns (bytes read, "eof" or "reset")."""
+        deadline = time.monotonic() + timeout
+        got = b""
+        while True:
+            try:
+                data = self._recv(deadline, "the server to close the connection")
+            except (ConnectionResetError, BrokenPipeError):
+                return got, "reset"
+            if not data:
+                return got, "eof"
+            got += data
+
+    def expect_closed(self, timeout=3.0):
+        """Asserts the server closes the connection without sending anything more."""
+        extra, _ = self.read_to_eof(timeout)
+        extra = self.buf + extra
+        self.buf = b""
+        eq(extra, b"", "bytes after the response on a connection the server should close")
+
+    def readable_within(self, timeout):
+        return bool(select.select([self.sock], [], [], timeout)[0])
+
+    def queued(self):
+        """Bytes waiting in this socket's receive queue (FIONREAD)."""
+        return struct.unpack("i", fcntl.ioctl(self.sock.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+
+
+def get(path, host="t", extra=b"", method=b"GET", version=b"HTTP/1.1"):
+    """Builds a request head."""
+    if isinstance(path, str):
+        path = path.encode()
+    return method + b" " + path + b" " + version + b"\r\nHost: " + host.encode() + b"\r\n" + extra + b"\r\n"
+
+
+def exchange(port, raw, head_only=False, timeout=5.0):
+    """Sends raw on a fresh connection and returns the response; when it says Connection: close, also
+    checks that the server then closes without sending anything more."""
+    with Client(port, timeout=timeout) as c:
+        c.send(raw)
+        r = c.read_response(head_only=head_only)
+        if r.closes():
+            c.expect_closed()
+        return r
+
+
+def fetch(port, path, **kw):
+    """GET path with Connection: close on a fresh connection."""
+    return exchange(port, get(path, extra=b"Connection: close\r\n"), **kw)
+
+
+def check_common(r, expect_body=True):
+    """Every response carries Date (fresh, IMF-fixdate), Server, Content-Length and Content-Type."""
+    d = r.get("Date")
+    check(d is not None and DATE_RE.match(d), f"Date header missing or malformed: {d!r}")
+    check(abs(email.utils.parsedate_to_datetime(d).timestamp() - time.time()) < 30, f"Date {d!r} is not now")
+    check(r.get("Server"), "Server header missing")
+    check(r.get("Content-Type"), f"Content-Type missing on {r.status}")
+    check(r.get("Content-Length") is not None and re.match(r"^\d+$", r.get("Content-Length")),
+          f"Content-Length missing or malformed on {r.status}")
+    eq(r.version, "HTTP/1.1", "response version")
+    if r.status in REASONS:
+        eq(r.reason, REASONS[r.status], "reason phrase")
+    if expect_body:
+        eq(len(r.body), r.content_length(), "body length vs Content-Length")
+
+
+def check_error_page(r, status):
+    eq(r.status, status, "status")
+    check_common(r)
+    text = f"{status} {REASONS[status]}".encode()
+    check(text in r.body, f"error body lacks {text!r}: {r.body[:200]!r}")
+    check(r.get("Content-Type").startswith("text/html"), "error page is not text/html")
+
+
+def parallel(n, fn, timeout):
+    """Runs fn(i) in n threads at once; returns the results, re-raising the first failure."""
+    results, errors = [None] * n, []
+    barrier = threading.Barrier(n)
+
+    def run(i):
+        try:
+            barrier.wait(timeout)
+            results[i] = fn(i)
+        except BaseException as e:  # noqa: reported below
+            errors.append(f"client {i}: {type(e).__name__}: {e}")
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + timeout
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    hung = sum(t.is_alive() for t in threads)
+    check(hung == 0, f"{hung} of {n} clients still running after {timeout} s")
+    check(not errors, f"{len(errors)} of {n} clients failed; first: {sorted(errors)[0] if errors else ''}")
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# The test tree
+
+
+class Ctx:
+    """What the tests share: the binary, the tree, the default server."""
+
+    def __init__(self, binary):
+        self.binary = binary
+        self.root = tempfile.mkdtemp(prefix="server-it-")
+        self.files = {}
+        self.server = None
+        self.start_error = None
+
+    def put(self, rel, data):
+        path = os.path.join(self.root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path.encode(), "wb") as f:
+            f.write(data)
+        os.utime(path.encode(), (MTIME, MTIME))
+        self.files[rel] = data
+
+    def build_tree(self):
+        self.put("index.html", b"<!DOCTYPE html>\n<html><body><h1>root index</h1></body></html>\n")
+        self.put("a.css", b"body { color: #333; }\n")
+        self.put("a.js", b"console.log('hello');\n")
+        self.put("b.json", b'{"ok": true, "n": 3}\n')
+        self.put("c.txt", b"plain text, the file most tests fetch\n")
+        self.put("image.png", PNG)
+        self.put("noext", b"\x00\x01\x02 bytes without an extension\n")
+        self.put(WEIRD, "a name with spaces, unicode and markup: wörld\n".encode())
+        self.put("sub/b.txt", b"abc")
+        self.put("sub/" + WEIRD, b"weird\n")
+        self.put("sub/.hidden", b"hidden file in a listed directory\n")
+        os.makedirs(os.path.join(self.root, "sub", "a dir"))
+        self.put("sub/zdir/z.txt", b"z")
+        self.put("withindex/index.html", b"<!DOCTYPE html>\n<p>the index of withindex</p>\n")
+        self.put(".secret", b"SECRET-DOTFILE\n")
+        self.put(".git/config", b"[core]\n\tsecret = yes\n")
+        self.put(".well-known/security.txt", b"Contact: mailto:security@example.org\n")
+        self.put("noperm.txt", b"mode 000\n")
+        os.chmod(os.path.join(self.root, "noperm.txt"), 0)
+        os.mkfifo(os.path.join(self.root, "fifo"))
+        os.symlink("c.txt", os.path.join(self.root, "link.txt"))
+        self.put("rand1m.bin", os.urandom(1 << 20))
+        for name, size in (("big50.bin", BIG50), ("huge5g.bin", HUGE)):
+            path = os.path.join(self.root, name)
+            with open(path, "wb"):
+                pass
+            os.truncate(path, size)
+
+    def start_shared(self):
+        """Starts the default server most tests share; on failure the tests that need it fail."""
+        try:
+            self.server, self.start_error = Server(self.binary, self.root), None
+        except Exception as e:
+            self.server, self.start_error = None, e
+
+    def cleanup(self):
+        if self.server:
+            try:
+                self.server.close(check_sanitizer=False)
+            except Exception:
+                pass
+        try:
+            os.chmod(os.path.join(self.root, "noperm.txt"), 0o644)
+        except OSError:
+            pass
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    @property
+    def port(self):
+        check(self.server is not None, f"the shared server did not start: {self.start_error}")
+        return self.server.port
+
+    def start(self, *args, **kw):
+        """A dedicated server on the test tree."""
+        return Server(self.binary, self.root, args, **kw)
+
+
+TESTS = []
+
+
+def test(fn=None, name=None):
+    """Registers a test function (in source order)."""
+    def reg(f):
+        TESTS.append((name or f.__name__.removeprefix("test_"), f))
+        return f
+    return reg(fn) if fn else reg
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP parsing and protocol
+
+FILE_TYPES = [
+    ("index.html", "text/html; charset=utf-8"), ("a.css", "text/css; charset=utf-8"),
+    ("a.js", "text/javascript; charset=utf-8"), ("b.json", "application/json"),
+    ("c.txt", "text/plain; charset=utf-8"), ("image.png", "image/png"), ("noext", "application/octet-stream"),
+]
+
+
+@test
+def test_get_file_types(ctx):
+    """GET of each file type: 200, exact Content-Type, Content-Length, Last-Modified, Date, Server, body."""
+    for name, ctype in FILE_TYPES:
+        r = fetch(ctx.port, "/" + name)
+        eq(r.status, 200, f"status of /{name}")
+        check_common(r)
+        eq(r.get("Content-Type"), ctype, f"Content-Type of /{name}")
+        eq(r.get("Content-Length"), str(len(ctx.files[name])), f"Content-Length of /{name}")
+        eq(r.get("Last-Modified"), MTIME_HTTP, f"Last-Modified of /{name}")
+        eq(r.body, ctx.files[name], f"body of /{name}")
+
+
+@test
+def test_head_same_headers_no_body(ctx):
+    """HEAD then GET on one keep-alive connection: same headers but Date, and no body after the HEAD head."""
+    for path in ["/c.txt", "/image.png", "/sub/", "/missing.txt", "/sub"]:
+        with Client(ctx.port) as c:
+            c.send(get(path, method=b"HEAD"))
+            h = c.read_response(head_only=True)
+            c.send(get(path))
+            g = c.read_response()
+            check_common(h, expect_body=False)
+            check_common(g)
+            eq(h.status, g.status, f"HEAD vs GET status for {path}")
+            strip = lambda r: [(n.lower(), v) for n, v in r.headers if n.lower() != "date"]
+            eq(strip(h), strip(g), f"HEAD vs GET headers for {path}")
+            # Anything left over after the GET body would be a HEAD body that slipped through.
+            check(not c.readable_within(0.05) and c.buf == b"", f"stray bytes after GET {path}")
+
+
+@test
+def test_one_byte_at_a_time(ctx):
+    """A request sent one byte per send() is answered normally."""
+    with Client(ctx.port, nodelay=True) as c:
+        for b in get("/c.txt"):
+            c.send(bytes([b]))
+        r = c.read_response()
+        eq(r.status, 200, "status")
+        eq(r.body, ctx.files["c.txt"], "body")
+
+
+@test
+def test_half_close_after_request(ctx):
+    """A client that sends its request and then shuts down its sending side still gets the answer."""
+    with Client(ctx.port) as c:
+        c.send(b"GET /c.txt HTTP/1.0\r\n\r\n")
+        c.sock.shutdown(socket.SHUT_WR)
+        r = c.read_response()
+        eq((r.status, r.body), (200, ctx.files["c.txt"]), "response")
+        c.expect_closed()
+
+
+@test
+def test_pipelining(ctx):
+    """Several requests in one send() (200, 404, HEAD, 200, dir index) are answered in order."""
+    reqs = [get("/c.txt"), get("/nope.txt"), get("/a.css", method=b"HEAD"), get("/b.json"), get("/withindex/")]
+    with Client(ctx.port) as c:
+        c.send(b"".join(reqs))
+        r1, r2, r3 = c.read_response(), c.read_response(), c.read_response(head_only=True)
+        r4, r5 = c.read_response(), c.read_response()
+        eq((r1.status, r1.body), (200, ctx.files["c.txt"]), "1st response")
+        eq(r2.status, 404, "2nd response status")
+        eq((r3.status, r3.get("Content-Length"), r3.get("Content-Type")),
+           (200, str(len(ctx.files["a.css"])), "text/css; charset=utf-8"), "3rd response (HEAD)")
+        eq((r4.status, r4.body), (200, ctx.files["b.json"]), "4th response")
+        eq((r5.status, r5.body), (200, ctx.files["withindex/index.html"]), "5th response")
+        for r in (r1, r2, r3, r4, r5):
+            check(not r.closes(), "Connection: close in a pipelined keep-alive response")
+        check(not c.readable_within(0.05), "extra bytes or close after the pipelined responses")
+
+
+@test
+def test_keep_alive_sequential(ctx):
+    """Several requests one after another on one HTTP/1.1 connection."""
+    with Client(ctx.port) as c:
+        for path in ["/c.txt", "/a.js", "/nope", "/b.json", "/", "/c.txt"]:
+            c.send(get(path))
+            r = c.read_response()
+            check(not r.closes(), f"{path}: Connection: close on keep-alive")
+            if path == "/nope":
+                eq(r.status, 404, path)
+            else:
+                eq(r.status, 200, path)
+                eq(r.body, ctx.files["index.html" if path == "/" else path[1:]], f"body of {path}")
+
+
+@test
+def test_http10_closes_by_default(ctx):
+    """HTTP/1.0 without Connection: the answer says Connection: close and the server closes."""
+    with Client(ctx.port) as c:
+        c.send(b"GET /c.txt HTTP/1.0\r\n\r\n")
+        r = c.read_response()
+        eq(r.status, 200, "status")
+        eq(r.body, ctx.files["c.txt"], "body")
+        eq(r.get("Connection"), "close", "Connection header")
+        c.expect_closed()
+
+
+@test
+def test_http10_keep_alive(ctx):
+    """HTTP/1.0 with Connection: keep-alive: echoed, and the connection serves a second request."""
+    with Client(ctx.port) as c:
+        for path in ["/c.txt", "/a.css"]:
+            c.send(f"GET {path} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".encode())
+            r = c.read_response()
+            eq(r.status, 200, f"status of {path}")
+            eq(r.body, ctx.files[path[1:]], f"body of {path}")
+            eq(r.get("Connection"), "keep-alive", f"Connection header for {path}")
+
+
+@test
+def test_http11_connection_close(ctx):
+    """HTTP/1.1 with Connection: close: echoed and closed."""
+    with Client(ctx.port) as c:
+        c.send(get("/c.txt", extra=b"Connection: close\r\n"))
+        r = c.read_response()
+        eq((r.status, r.get("Connection")), (200, "close"), "status and Connection")
+        c.expect_closed()
+
+
+@test
+def test_bare_lf(ctx):
+    """Request lines and fields ending in bare LF are accepted."""
+    with Client(ctx.port) as c:
+        c.send(b"GET /c.txt HTTP/1.1\nHost: t\nX-A: b\n\n")
+        r = c.read_response()
+        eq((r.status, r.body), (200, ctx.files["c.txt"]), "status and body")
+
+
+@test
+def test_leading_empty_line(ctx):
+    """A CRLF before the request line is tolerated."""
+    with Client(ctx.port) as c:
+        c.send(b"\r\n" + get("/c.txt"))
+        r = c.read_response()
+        eq((r.status, r.body), (200, ctx.files["c.txt"]), "status and body")
+
+
+def expect_error_and_close(ctx, raw, status):
+    """Sends raw; expects status with Connection: close, an error page, and then the close."""
+    with Client(ctx.port) as c:
+        c.send(raw)
+        r = c.read_response()
+        check_error_page(r, status)
+        eq(r.get("Connection"), "close", f"Connection header on {status}")
+        c.expect_closed()
+    return r
+
+
+PARSER_400 = [
+    ("no_host_http11", b"GET /c.txt HTTP/1.1\r\n\r\n"),
+    ("two_hosts", b"GET /c.txt HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+    ("space_before_colon", b"GET /c.txt HTTP/1.1\r\nHost : t\r\n\r\n"),
+    ("obs_fold", b"GET /c.txt HTTP/1.1\r\nHost: t\r\nX-A: one\r\n two\r\n\r\n"),
+    ("control_char_in_value", b"GET /c.txt HTTP/1.1\r\nHost: t\r\nX-A: a\x01b\r\n\r\n"),
+    ("content_length_abc", b"GET /c.txt HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n"),
+    ("content_length_conflict", b"GET /c.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx"),
+    ("request_line_missing_version", b"GET /c.txt\r\nHost: t\r\n\r\n"),
+    ("request_line_double_space", b"GET  /c.txt HTTP/1.1\r\nHost: t\r\n\r\n"),
+    ("request_line_garbage_version", b"GET /c.txt HTTX/1.1\r\nHost: t\r\n\r\n"),
+    ("request_line_no_target", b"GET HTTP/1.1\r\nHost: t\r\n\r\n"),
+    ("lone_cr_in_value", b"GET /c.txt HTTP/1.1\r\nHost: t\r\nX-A: a\rb\r\n\r\n"),
+]
+
+for _name, _raw in PARSER_400:
+    def _t(ctx, raw=_raw):
+        expect_error_and_close(ctx, raw, 400)
+    _t.__doc__ = "A malformed head gets 400 with Connection: close, then the close."
+    test(_t, name="400_" + _name)
+
+TARGET_400 = [
+    ("bad_percent_escape", "/c%zz.txt"), ("percent_00", "/c.txt%00.html"), ("no_leading_slash", "c.txt"),
+    ("asterisk", "*"), ("dotdot", "/../c.txt"), ("encoded_dotdot", "/%2e%2e/c.txt"),
+    ("encoded_slash_dotdot", "/..%2f..%2fetc/passwd"), ("deep_dotdot", "/sub/../../etc/passwd"),
+    ("truncated_escape", "/c.txt%4"),
+]
+
+for _name, _target in TARGET_400:
+    def _t(ctx, target=_target):
+        with Client(ctx.port) as c:
+            c.send(get(target))
+            r = c.read_response()
+            check_error_page(r, 400)
+            check(b"root:" not in r.body, "body looks like /etc/passwd")
+            # The head itself was well framed, so keeping the connection is allowed; if the server
+            # keeps it, the connection must still work, and if it says close it must close.
+            if r.closes():
+                c.expect_closed()
+            else:
+                c.send(get("/c.txt"))
+                r2 = c.read_response()
+                eq((r2.status, r2.body), (200, ctx.files["c.txt"]), "next request on the same connection")
+    _t.__doc__ = "A bad request target gets 400 and the connection stays consistent."
+    test(_t, name="400_target_" + _name)
+
+
+@test
+def test_505_http2(ctx):
+    """HTTP/2.0 in a request line: 505 and close."""
+    expect_error_and_close(ctx, b"GET /c.txt HTTP/2.0\r\nHost: t\r\n\r\n", 505)
+
+
+@test
+def test_501_unknown_method(ctx):
+    """An unknown method (BREW): 501 and close."""
+    expect_error_and_close(ctx, b"BREW /c.txt HTTP/1.1\r\nHost: t\r\n\r\n", 501)
+
+
+@test
+def test_501_chunked(ctx):
+    """Transfer-Encoding: chunked: 501, then close (the body is never parsed as a request)."""
+    expect_error_and_close(ctx, b"POST /c.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                b"1d\r\nGET /c.txt HTTP/1.1\r\nHost: t\r\n\r\n\r\n0\r\n\r\n", 501)
+    expect_error_and_close(ctx, b"GET /c.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501)
+
+
+@test
+def test_405_methods(ctx):
+    """POST, PUT, DELETE and OPTIONS get 405 with Allow: GET, HEAD."""
+    for m in [b"POST", b"PUT", b"DELETE", b"OPTIONS"]:
+        r = expect_error_and_close(ctx, get("/c.txt", method=m), 405)
+        eq(r.get("Allow"), "GET, HEAD", f"Allow on 405 for {m.decode()}")
+
+
+def body_smuggle(ctx, method, status, body_expected):
+    embedded = b"GET /index.html HTTP/1.1\r\nHost: t\r\n\r\n"
+    with Client(ctx.port) as c:
+        c.send(method + b" /c.txt HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % len(embedded) + embedded)
+        r = c.read_response()
+        eq(r.status, status, "status")
+        if body_expected is not None:
+            eq(r.body, body_expected, "body")
+        eq(r.get("Connection"), "close", "Connection header after a request with a body")
+        c.expect_closed()  # a second response here would be the embedded request answered
+
+
+@test
+def test_post_body_not_answered(ctx):
+    """A POST whose body looks like a request: one 405 with Connection: close, never a second response."""
+    body_smuggle(ctx, b"POST", 405, None)
+
+
+@test
+def test_get_body_not_answered(ctx):
+    """A GET with a body that looks like a request: one 200 with Connection: close, then the close."""
+    body_smuggle(ctx, b"GET", 200, ctx.files["c.txt"])
+
+
+@test
+def test_request_line_too_long_414(ctx):
+    """A request line over 8192 bytes: 414 and close."""
+    expect_error_and_close(ctx, get("/" + "a" * 9000), 414)
+
+
+@test
+def test_headers_too_large_431(ctx):
+    """A head over 8 KiB in header fields: 431 and close."""
+    expect_error_and_close(ctx, get("/c.txt", extra=b"X-Big: " + b"b" * 9000 + b"\r\n"), 431)
+    many = b"".join(b"X-F%03d: %s\r\n" % (i, b"v" * 80) for i in range(95))  # ~9 KB in 95 fields
+    expect_error_and_close(ctx, get("/c.txt", extra=many), 431)
+
+
+@test
+def test_101_fields_431(ctx):
+    """Host plus 100 more fields (101 in all): 431 and close."""
+    extra = b"".join(b"X-F%d: v\r\n" % i for i in range(100))
+    expect_error_and_close(ctx, get("/c.txt", extra=extra), 431)
+
+
+@test
+def test_100_fields_ok(ctx):
+    """Host plus 99 more fields (exactly 100): 200; then the server still serves another client."""
+    extra = b"".join(b"X-F%d: v\r\n" % i for i in range(99))
+    r = exchange(ctx.port, get("/c.txt", extra=extra))
+    eq((r.status, r.body), (200, ctx.files["c.txt"]), "status and body with 100 fields")
+    head = get("/c.txt", extra=b"X-Pad: " + b"p" * (7900 - len(get("/c.txt"))) + b"\r\n")
+    check(len(head) < 8192, "test bug")
+    r = exchange(ctx.port, head)
+    eq(r.status, 200, f"status for a {len(head)}-byte head (under the 8 KiB limit)")
+    r = fetch(ctx.port, "/c.txt")
+    eq((r.status, r.body), (200, ctx.files["c.txt"]), "a later request")
+
+
+@test
+def test_common_headers_on_every_status(ctx):
+    """200, listing, 301, 403, 404, 400, 405, 414, 431, 501, 505 all carry Date, Server, Content-Length and
+    Content-Type; error pages name the status and reason."""
+    cases = [
+        (get("/c.txt"), 200), (get("/sub/"), 200), (get("/sub"), 301), (get("/fifo"), 403),
+        (get("/missing"), 404), (b"GET /c.txt HTTP/1.1\r\n\r\n", 400), (get("/c.txt", method=b"DELETE"), 405),
+        (get("/" + "x" * 9000), 414), (get("/", extra=b"X: " + b"y" * 9000 + b"\r\n"), 431),
+        (get("/c.txt", method=b"BREW"), 501), (b"GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505),
+    ]
+    for raw, status in cases:
+        r = exchange(ctx.port, raw)
+        eq(r.status, status, f"status for {raw[:40]!r}")
+        if status == 200:
+            check_common(r)
+        else:
+            check_error_page(r, status)
+
+
+# ---------------------------------------------------------------------------------------------
+# Files and paths
+
+
+@test
+def test_path_forms_reach_the_file(ctx):
+    """Query strings, absolute-form, ./, // and sub/../ all reach c.txt."""
+    for target in ["/c.txt?x=1", "/c.txt?", "http://localhost/c.txt", "HTTP://localhost:8080/c.txt?q",
+                   "/./c.txt", "//c.txt", "/sub/../c.txt", "/sub/./../c.txt", "/%63.txt"]:
+        r = exchange(ctx.port, get(target))
+        eq((r.status, r.body), (200, ctx.files["c.txt"]), f"response to {target}")
+
+
+@test
+def test_backslash_is_not_a_separator(ctx):
+    """Backslash forms of traversal are never 200 and never /etc/passwd."""
+    for target in [b"/..%5c..%5cetc/passwd", b"/..\\..\\etc/passwd", b"/sub\\..\\c.txt"]:
+        with Client(ctx.port) as c:
+            c.send(get(target))
+            r = c.read_response()
+            check(r.status in (400, 404), f"{target!r}: status {r.status}, expected 404 (or 400)")
+            check(b"root:" not in r.body, f"{target!r}: /etc/passwd content")
+
+
+@test
+def test_percent_encoded_name(ctx):
+    """A name with spaces, UTF-8 and markup characters, percent-encoded: 200 with its body."""
+    r = fetch(ctx.port, WEIRD_URL)
+    eq((r.status, r.body), (200, ctx.files[WEIRD]), "response")
+    eq(r.get("Content-Type"), "text/plain; charset=utf-8", "Content-Type")
+
+
+@test
+def test_dotfiles_hidden(ctx):
+    """Dotfiles and dot-directories are 404, even percent-encoded; /.well-known/ is served."""
+    for target in ["/.secret", "/.git/config", "/.git/", "/.git", "/sub/.hidden", "/%2esecret",
+                   "/sub/%2Ehidden", "/.well-known/../.secret", "/.well-known/.x"]:
+        r = fetch(ctx.port, target)
+        check_error_page(r, 404)
+        check(b"SECRET" not in r.body and b"secret = yes" not in r.body, f"{target}: hidden content leaked")
+    r = fetch(ctx.port, "/.well-known/security.txt")
+    eq((r.status, r.body), (200, ctx.files[".well-known/security.txt"]), "/.well-known/security.txt")
+
+
+@test
+def test_fifo_forbidden(ctx):
+    """A non-regular file (FIFO) is 403, answered at once (the server never blocks opening it)."""
+    r = fetch(ctx.port, "/fifo", timeout=3)
+    check_error_page(r, 403)
+
+
+@test
+def test_unreadable_file_forbidden(ctx):
+    """A mode-000 file is 403. Root reads anything, so as root a dedicated server runs as nobody."""
+    if os.geteuid() != 0:
+        check_error_page(fetch(ctx.port, "/noperm.txt"), 403)
+        return
+
+    def become_nobody():
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(65534)
+
+    os.chmod(ctx.root, 0o755)
+    with ctx.start("-q", preexec_fn=become_nobody) as s:
+        check_error_page(fetch(s.port, "/noperm.txt"), 403)
+        eq(fetch(s.port, "/c.txt").status, 200, "a readable file, served as nobody")
+
+
+@test
+def test_symlink_followed(ctx):
+    """A symlink to a file is followed: 200 with the target's body."""
+    r = fetch(ctx.port, "/link.txt")
+    eq((r.status, r.body), (200, ctx.files["c.txt"]), "response")
+
+
+@test
+def test_directory_redirect(ctx):
+    """A directory without its slash: 301 with Location /sub/, the query kept."""
+    for target, loc in [("/sub", "/sub/"), ("/sub?a=1", "/sub/?a=1"), ("/withindex", "/withindex/"),
+                        ("/sub/a%20dir", "/sub/a%20dir/"), ("/sub/zdir?x=%41&y", "/sub/zdir/?x=%41&y")]:
+        r = fetch(ctx.port, target)
+        check_error_page(r, 301)
+        eq(r.get("Location"), loc, f"Location for {target}")
+
+
+@test
+def test_well_known_dir_redirect(ctx):
+    """/.well-known is served like any directory, so without its slash it redirects (not 404)."""
+    r = fetch(ctx.port, "/.well-known")
+    check_error_page(r, 301)
+    eq(r.get("Location"), "/.well-known/", "Location")
+
+
+@test
+def test_directory_index(ctx):
+    """A directory with index.html serves it as text/html."""
+    r = fetch(ctx.port, "/withindex/")
+    eq((r.status, r.body), (200, ctx.files["withindex/index.html"]), "response")
+    eq(r.get("Content-Type"), "text/html; charset=utf-8", "Content-Type")
+    r = fetch(ctx.port, "/")
+    eq((r.status, r.body), (200, ctx.files["index.html"]), "root index")
+
+
+def listing_rows(body):
+    """(href, text, size) for each row link of a listing."""
+    rows = re.findall(rb'<a href="([^"]*)">([^<]*)</a></td><td>([^<]*)</td>', body)
+    return [(h.decode(), t.decode(), s.decode()) for h, t, s in rows]
+
+
+@test
+def test_directory_listing(ctx):
+    """A directory without index: sorted entries, dirs with '/', escaped names, encoded links, sizes,
+    a ../ link, no dotfiles."""
+    r = fetch(ctx.port, "/sub/")
+    eq(r.status, 200, "status")
+    check_common(r)
+    eq(r.get("Content-Type"), "text/html; charset=utf-8", "Content-Type")
+    rows = listing_rows(r.body)
+    check(rows, f"no rows found in listing: {r.body[:300]!r}")
+    eq(rows[0][:2], ("../", "../"), "first row (parent link)")
+    names = [t for _, t, _ in rows[1:]]
+    eq(names, ["a dir/", "b.txt", "hello wörld &amp; &lt;x&gt;.txt", "zdir/"], "listed names, sorted")
+    hrefs = [h.removeprefix("./") for h, _, _ in rows[1:]]
+    eq(hrefs, ["a%20dir/", "b.txt", WEIRD_URL[1:], "zdir/"], "links")
+    eq(rows[2][2], "3", "size of b.txt")
+    check(b"hidden" not in r.body, "dotfile listed")
+    check(WEIRD.encode() not in r.body, "raw unescaped name in the listing")
+    for href in hrefs[1:]:  # the links work ("a dir/" is empty: see empty_directory_listing)
+        rr = fetch(ctx.port, "/sub/" + href)
+        eq(rr.status, 200, f"status of link {href}")
+
+
+@test
+def test_empty_directory_listing(ctx):
+    """An empty directory lists only its ../ row."""
+    r = fetch(ctx.port, "/sub/a%20dir/")
+    eq(r.status, 200, "status")
+    check_common(r)
+    eq(listing_rows(r.body), [("../", "../", "-")], "rows of an empty directory")
+
+
+@test
+def test_root_listing_has_no_parent(ctx):
+    """At the root, a listing has no ../ row (a server rooted at the index-less sub/ directory)."""
+    with Server(ctx.binary, os.path.join(ctx.root, "sub"), ["-q"]) as srv:
+        r = fetch(srv.port, "/")
+        eq(r.status, 200, "status")
+        rows = listing_rows(r.body)
+        check(rows and all(h != "../" for h, _, _ in rows), f"root listing rows: {rows}")
+        eq([t for _, t, _ in rows], ["a dir/", "b.txt", "hello wörld &amp; &lt;x&gt;.txt", "zdir/"], "names")
+
+
+@test
+def test_no_listings_flag(ctx):
+    """With -L a directory without index is 403; an index and files are still served."""
+    with ctx.start("-L", "-q") as srv:
+        check_error_page(fetch(srv.port, "/sub/"), 403)
+        r = fetch(srv.port, "/withindex/")
+        eq((r.status, r.body), (200, ctx.files["withindex/index.html"]), "index with -L")
+        eq(fetch(srv.port, "/sub/b.txt").body, b"abc", "file with -L")
+
+
+@test
+def test_download_1mib_identical(ctx):
+    """The 1 MiB random file arrives byte for byte, twice on one connection."""
+    with Client(ctx.port) as c:
+        for _ in range(2):
+            c.send(get("/rand1m.bin"))
+            r = c.read_response(timeout=20)
+            eq(r.status, 200, "status")
+            eq(r.get("Content-Length"), str(1 << 20), "Content-Length")
+            check(r.body == ctx.files["rand1m.bin"], "1 MiB body differs from the file")
+
+
+@test
+def test_huge_sparse_file(ctx):
+    """5 GiB: HEAD gives the exact length; a GET streams a few MB; the server keeps serving."""
+    r = exchange(ctx.port, get("/huge5g.bin", method=b"HEAD"), head_only=True)
+    eq((r.status, r.get("Content-Length")), (200, str(HUGE)), "HEAD status and Content-Length")
+    with Client(ctx.port) as c:
+        c.send(get("/huge5g.bin"))
+        r = c.read_head()
+        eq((r.status, r.get("Content-Length")), (200, str(HUGE)), "GET status and Content-Length")
+        data = c.read_exact(4 << 20, timeout=20)
+        check(data == bytes(len(data)), "sparse file bytes are not zeros")
+    r = fetch(ctx.port, "/c.txt")
+    eq((r.status, r.body), (200, ctx.files["c.txt"]), "a request after the huge download")
+
+
+# ---------------------------------------------------------------------------------------------
+# Loop and concurrency
+
+
+@test
+def test_half_sent_request_does_not_block(ctx):
+    """One client stops mid-head; another is served meanwhile; the first then completes."""
+    with Client(ctx.port) as a:
+        a.send(b"GET /c.txt HTTP/1.1\r\nHo")
+        r = fetch(ctx.port, "/a.css", timeout=3)
+        eq((r.status, r.body), (200, ctx.files["a.css"]), "second client")
+        check(not a.readable_within(0), "the half-sent request was answered")
+        a.send(b"st: t\r\n\r\n")
+        r = a.read_response()
+        eq((r.status, r.body), (200, ctx.files["c.txt"]), "first client after completing its head")
+
+
+def stalled_download(port, path="/big50.bin"):
+    """A client that asks for a big file and never reads; returns once the server has started sending."""
+    c = Client(port, rcvbuf=4096)
+    try:
+        c.send(get(path))
+        wait_until(lambda: c.queued() > 0, 5, "the first bytes of the stalled download")
+    except BaseException:
+        c.close()
+        raise
+    return c
+
+
+@test
+def test_stalled_reader_does_not_block(ctx):
+    """While one client sits on a 50 MB download without reading, another gets a small file at once."""
+    stalled = stalled_download(ctx.port)
+    try:
+        for path in ["/c.txt", "/b.json"]:
+            r = fetch(ctx.port, path, timeout=3)
+            eq((r.status, r.body), (200, ctx.files[path[1:]]), f"{path} while a download is stalled")
+    finally:
+        stalled.close()
+
+
+def abort_download(ctx, rst):
+    with ctx.start("-q") as srv:
+        base = srv.fd_count()
+        c = Client(srv.port)
+        try:
+            c.send(get("/big50.bin"))
+            r = c.read_head()
+            eq(r.status, 200, "status")
+            c.read_exact(256 * 1024)
+            wait_until(lambda: srv.fd_count() == base + 2, 5, "socket and file open in the server")
+        finally:
+            c.close(rst=rst)
+        wait_until(lambda: srv.fd_count() == base, 5, f"fd count back to {base} after the abort")
+        r = fetch(srv.port, "/c.txt")
+        eq((r.status, r.body), (200, ctx.files["c.txt"]), "request after the abort")
+        check(srv.alive(), "server died")
+
+
+@test
+def test_abort_mid_transfer(ctx):
+    """A client closes mid-download: the server frees the socket and file and keeps serving."""
+    abort_download(ctx, rst=False)
+
+
+@test
+def test_abort_mid_transfer_rst(ctx):
+    """Like abort_mid_transfer, but the client resets (SO_LINGER 0)."""
+    abort_download(ctx, rst=True)
+
+
+@test
+def test_200_parallel_clients(ctx):
+    """200 clients at once each GET a file: all 200 with the right body."""
+    paths = ["/c.txt", "/a.css", "/b.json", "/image.png", WEIRD_URL, "/sub/b.txt", "/rand1m.bin"]
+    names = ["c.txt", "a.css", "b.json", "image.png", WEIRD, "sub/b.txt", "rand1m.bin"]
+
+    def client(i):
+        k = i % len(paths)
+        r = fetch(ctx.port, paths[k], timeout=15)
+        eq(r.status, 200, f"status of {paths[k]}")
+        check(r.body == ctx.files[names[k]], f"body of {paths[k]} differs")
+
+    parallel(200, client, 20)
+    check(ctx.server.alive(), "server died")
+
+
+@test
+def test_connection_cap(ctx):
+    """-c 5: a sixth connection waits in the backlog until one closes; then 20 clients at once are all served."""
+    with ctx.start("-c", "5", "-q") as srv:
+        base = srv.fd_count()
+        holders = []
+        try:
+            for _ in range(5):
+                holders.append(Client(srv.port))
+                holders[-1].send(b"GET /c.txt HTTP/1.1\r\n")
+            wait_until(lambda: srv.fd_count() == base + 5, 5, "5 accepted connections")
+            with Client(srv.port) as extra:
+                extra.send(get("/a.css", extra=b"Connection: close\r\n"))
+                # deliberate wait: a server ignoring the cap would answer within this time
+                check(not extra.readable_within(0.5), "a sixth connection was served past -c 5")
+                eq(srv.fd_count(), base + 5, "server descriptors at the cap")
+                for h in holders:
+                    h.send(b"Host: t\r\nConnection: close\r\n\r\n")
+                for h in holders:
+                    r = h.read_response()
+                    eq((r.status, r.body), (200, ctx.files["c.txt"]), "held client")
+                r = extra.read_response()
+                eq((r.status, r.body), (200, ctx.files["a.css"]), "the sixth client once a slot freed")
+        finally:
+            for h in holders:
+                h.close()
+
+        def client(i):
+            r = fetch(srv.port, "/c.txt", timeout=10)
+            eq((r.status, r.body), (200, ctx.files["c.txt"]), "response")
+
+        parallel(20, client, 15)
+        check(srv.alive(), "server died")
+
+
+def elapsed_to(fn):
+    t0 = time.monotonic()
+    result = fn()
+    return result, time.monotonic() - t0
+
+
+@test
+def test_timeout_silent_close_when_idle(ctx):
+    """-t 1: a connection that sends nothing is closed after about a second, with no bytes."""
+    with ctx.start("-t", "1", "-q") as srv:
+        with Client(srv.port) as c:
+            (data, how), dt = elapsed_to(lambda: c.read_to_eof(5))
+            eq(data, b"", "bytes sent to a silent connection")
+            check(0.5 <= dt <= 3.0, f"closed after {dt:.2f} s, expected about 1 s")
+
+
+@test
+def test_timeout_partial_head_408(ctx):
+    """-t 1: a partial request head gets 408 with Connection: close, then the close."""
+    with ctx.start("-t", "1", "-q") as srv:
+        with Client(srv.port) as c:
+            c.send(b"GET /c.txt HTTP/1.1\r\nHost: t\r\n")
+            r, dt = elapsed_to(lambda: c.read_response(timeout=5))
+            check_error_page(r, 408)
+            eq(r.get("Connection"), "close", "Connection header")
+            check(0.5 <= dt <= 3.0, f"408 after {dt:.2f} s, expected about 1 s")
+            c.expect_closed()
+
+
+@test
+def test_timeout_trickle_does_not_extend(ctx):
+    """-t 1: one header byte every 0.3 s does not keep the head alive: 408 within ~1-3 s of the first byte."""
+    with ctx.start("-t", "1", "-q") as srv:
+        with Client(srv.port, nodelay=True) as c:
+            raw = get("/c.txt", extra=b"X-Slow: " + b"s" * 40 + b"\r\n")
+            t0 = time.monotonic()
+            for b in raw:
+                try:
+                    c.send(bytes([b]))
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+                if c.readable_within(0.3):  # deliberate pacing; stops as soon as an answer arrives
+                    break
+                check(time.monotonic() - t0 < 4, "no answer after 4 s of trickling")
+            r = c.read_response(timeout=5)
+            dt = time.monotonic() - t0
+            check_error_page(r, 408)
+            check(dt <= 3.0, f"408 only after {dt:.2f} s of trickling")
+
+
+@test
+def test_timeout_idle_keep_alive(ctx):
+    """-t 1: an idle keep-alive connection is closed silently about a second after its response."""
+    with ctx.start("-t", "1", "-q") as srv:
+        with Client(srv.port) as c:
+            c.send(get("/c.txt"))
+            r = c.read_response()
+            eq((r.status, r.closes()), (200, False), "keep-alive response")
+            (data, how), dt = elapsed_to(lambda: c.read_to_eof(5))
+            eq(data, b"", "bytes sent on the idle connection (no 408 expected)")
+            check(0.5 <= dt <= 3.0, f"closed after {dt:.2f} s, expected about 1 s")
+
+
+@test
+def test_timeout_stalled_download(ctx):
+    """-t 1: a download the client never reads is dropped; the server's descriptors return to baseline."""
+    with ctx.start("-t", "1", "-q") as srv:
+        base = srv.fd_count()
+        c = stalled_download(srv.port)
+        try:
+            wait_until(lambda: srv.fd_count() == base, 6, f"the stalled download dropped (fds back to {base})")
+            data, how = c.read_to_eof(20)
+            check(len(data) < BIG50, f"the whole file arrived ({len(data)} bytes): nothing was dropped")
+        finally:
+            c.close()
+        r = fetch(srv.port, "/c.txt")
+        eq(r.status, 200, "request after the drop")
+
+
+@test
+def test_timeout_slow_reader_kept(ctx):
+    """-t 1: a download that keeps progressing (bursts of reading with 0.4 s pauses, 2.5 s in all) is not
+    cut off: only a stalled download is."""
+    with ctx.start("-t", "1", "-q") as srv:
+        with Client(srv.port, rcvbuf=65536) as c:
+            c.send(get("/big50.bin"))
+            r = c.read_head()
+            eq(r.status, 200, "status")
+            got, t0 = len(c.buf), time.monotonic()
+            while time.monotonic() - t0 < 2.5:
+                c.read_exact(4 << 20, timeout=5)
+                got += 4 << 20
+                time.sleep(0.4)  # deliberate pause, shorter than the timeout
+            check(got < BIG50, "test bug: the whole file was read")
+            c.read_exact(1 << 20, timeout=5)  # still flowing, not closed
+
+
+def stop_test(ctx, sig, idle_client):
+    with ctx.start() as srv:
+        base = srv.fd_count()
+        r = fetch(srv.port, "/c.txt")
+        eq(r.status, 200, "status")
+        srv.wait_line(lambda l: LOG_RE.match(l), 5, "the access-log line")
+        c = None
+        try:
+            if idle_client:
+                wait_until(lambda: srv.fd_count() == base, 5, "the first connection closed")
+                c = Client(srv.port)
+                wait_until(lambda: srv.fd_count() == base + 1, 5, "the idle connection accepted")
+            rc = srv.stop(sig, timeout=5)
+            eq(rc, 0, f"exit status after signal {sig}")
+            if c:
+                c.expect_closed(3)
+        finally:
+            if c:
+                c.close()
+        lines = srv.out_lines()
+        check(lines and lines[-1].startswith("Stopped:"), f"last stdout line {lines[-1:]!r}, expected 'Stopped: ...'")
+        nums = [int(n) for n in re.findall(r"\d+", lines[-1])]
+        check(1 in nums and len(ctx.files["c.txt"]) in nums,
+              f"summary {lines[-1]!r} does not show 1 request and {len(ctx.files['c.txt'])} bytes")
+
+
+@test
+def test_sigterm(ctx):
+    """SIGTERM: exit 0 and a final 'Stopped:' summary line."""
+    stop_test(ctx, signal.SIGTERM, False)
+
+
+@test
+def test_sigterm_with_idle_connection(ctx):
+    """SIGTERM with an idle client connected: exit 0 at once, the client sees the close."""
+    stop_test(ctx, signal.SIGTERM, True)
+
+
+@test
+def test_sigint(ctx):
+    """SIGINT with an idle client connected: exit 0 and the summary."""
+    stop_test(ctx, signal.SIGINT, True)
+
+
+@test
+def test_emfile(ctx):
+    """RLIMIT_NOFILE 20 and 25 + 40 clients: the server does not spin while out of descriptors,
+    stays alive, and serves every client 200."""
+    limit = 20
+
+    def lower_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+    with ctx.start("-q", preexec_fn=lower_limit) as srv:
+        base = srv.fd_count()
+        holders = []
+        try:
+            for _ in range(limit + 5):  # more than the server has descriptors for
+                holders.append(Client(srv.port))
+                holders[-1].send(b"GET /c.txt HTTP/1.1\r\nHost: t\r\n")
+            # Saturated: the server has taken all the connections it will (at EMFILE or its own cap).
+            fds = wait_stable(srv.fd_count, 0.3, 5, "the server's descriptor count")
+            check(base < fds <= limit, f"server holds {fds} descriptors (started with {base}, limit {limit})")
+            cpu0, t0 = srv.cpu_seconds(), time.monotonic()
+            time.sleep(1.0)  # deliberate: measure CPU use while saturated
+            cpu, wall = srv.cpu_seconds() - cpu0, time.monotonic() - t0
+            check(cpu < 0.5 * wall, f"server used {cpu:.2f} s CPU in {wall:.2f} s while out of descriptors (spinning)")
+            late = []  # what each of 40 more clients got: a status, "bad body" or an exception name
+
+            def client():
+                try:
+                    r = fetch(srv.port, "/c.txt", timeout=15)
+                    late.append(r.status if r.status != 200 or r.body == ctx.files["c.txt"] else "bad body")
+                except Exception as e:
+                    late.append(type(e).__name__)
+
+            backlog = [threading.Thread(target=client, daemon=True) for _ in range(40)]
+            for t in backlog:
+                t.start()
+            held = []
+            for h in holders:  # complete the held requests
+                h.send(b"Connection: close\r\n\r\n")
+            for h in holders:
+                held.append(h.read_response(timeout=15).status)
+            deadline = time.monotonic() + 20
+            for t in backlog:
+                t.join(max(0.0, deadline - time.monotonic()))
+            check(not any(t.is_alive() for t in backlog), "backlogged clients still waiting after 20 s")
+            check(srv.alive(), "server died")
+            tally = lambda xs: ", ".join(f"{xs.count(x)}x {x}" for x in sorted(set(xs), key=str))
+            check(held.count(200) == len(held) and late.count(200) == len(late),
+                  f"not every client got 200: held clients {tally(held)}; backlogged clients {tally(late)}")
+        finally:
+            for h in holders:
+                h.close()
+
+
+@test
+def test_accept_emfile_pauses(ctx):
+    """accept() failing with EMFILE (the limit lowered under a running server) pauses accepting without
+    spinning; once descriptors are available again, every waiting client is served."""
+    with ctx.start("-q") as srv:
+        fds = [int(x) for x in os.listdir(f"/proc/{srv.pid}/fd")]
+        eq(sorted(fds), list(range(len(fds))), "the server's descriptors are contiguous")
+        old = resource.prlimit(srv.pid, resource.RLIMIT_NOFILE)
+        resource.prlimit(srv.pid, resource.RLIMIT_NOFILE, (len(fds), old[1]))
+        clients = []
+        try:
+            for _ in range(5):
+                clients.append(Client(srv.port, timeout=15))
+                clients[-1].send(get("/c.txt", extra=b"Connection: close\r\n"))
+            wait_until(lambda: "pausing new connections" in srv.stderr(), 5, "the EMFILE message on stderr")
+            cpu0, t0 = srv.cpu_seconds(), time.monotonic()
+            time.sleep(1.0)  # deliberate: measure CPU use while accept() keeps failing
+            cpu, wall = srv.cpu_seconds() - cpu0, time.monotonic() - t0
+            check(cpu < 0.3 * wall, f"server used {cpu:.2f} s CPU in {wall:.2f} s while accept() failed (spinning)")
+            check(all(not c.readable_within(0) for c in clients), "a client was answered while out of descriptors")
+            resource.prlimit(srv.pid, resource.RLIMIT_NOFILE, old)
+            for c in clients:
+                r = c.read_response()
+                eq((r.status, r.body), (200, ctx.files["c.txt"]), "a client that waited out the EMFILE pause")
+        finally:
+            for c in clients:
+                c.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line and logs
+
+
+def run_cli(ctx, args, timeout=5):
+    try:
+        p = subprocess.run([ctx.binary, *args], stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"{args} still running after {timeout} s (killed)") from None
+    err = p.stderr.decode("latin-1")
+    for mark in SANITIZER_MARKS:
+        check(mark not in err, f"sanitizer report: {err[:600]!r}")
+    return p.returncode, p.stdout.decode("latin-1"), err
+
+
+@test
+def test_cli_help(ctx):
+    """-h prints the usage on stdout and exits 0."""
+    rc, out, err = run_cli(ctx, ["-h"])
+    eq(rc, 0, "exit status")
+    check("usage" in out.lower() and "-p" in out and "-t" in out, f"usage text: {out[:200]!r}")
+
+
+CLI_BAD = [
+    ("bad_flag", ["-x"]), ("port_70000", ["-p", "70000"]), ("port_negative", ["-p", "-1"]),
+    ("port_not_a_number", ["-p", "80a"]), ("timeout_0", ["-t", "0"]), ("maxconn_0", ["-c", "0"]),
+    ("maxconn_above_ceiling", ["-c", "100000"]), ("missing_root", ["-r", "/nonexistent/dir/for/test"]),
+    ("root_is_a_file", ["-r", "@c.txt"]), ("stray_argument", ["-p", "0", "extra"]), ("missing_value", ["-p"]),
+]
+
+for _name, _args in CLI_BAD:
+    def _t(ctx, args=_args):
+        args = [os.path.join(ctx.root, a[1:]) if a.startswith("@") else a for a in args]
+        if "-r" not in args:
+            args = ["-r", ctx.root] + args
+        rc, out, err = run_cli(ctx, args)
+        eq(rc, 2, f"exit status for {args}")
+        check(err.strip(), "no message on stderr")
+        check("Serving" not in out, "it started serving")
+    _t.__doc__ = "A bad command line ends with exit 2 and a message on stderr."
+    test(_t, name="cli_" + _name)
+
+
+@test
+def test_cli_port_in_use(ctx):
+    """A port already in use: exit 2 with a message."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        rc, out, err = run_cli(ctx, ["-p", str(s.getsockname()[1]), "-r", ctx.root])
+        eq(rc, 2, "exit status")
+        check(err.strip(), "no message on stderr")
+
+
+@test
+def test_access_log(ctx):
+    """One Common Log Format line per request, with status and body bytes; quotes and control bytes escaped."""
+    with ctx.start() as srv:
+        sent = []  # (expected request field or a predicate, status, bytes)
+        r = exchange(srv.port, b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        sent.append(("GET / HTTP/1.1", r.status, len(r.body)))
+        r = exchange(srv.port, get("/c.txt", method=b"HEAD", extra=b"Connection: close\r\n"), head_only=True)
+        sent.append(("HEAD /c.txt HTTP/1.1", r.status, 0))
+        r = fetch(srv.port, "/missing.txt")
+        sent.append(("GET /missing.txt HTTP/1.1", 404, len(r.body)))
+        r = fetch(srv.port, "/q%22x.txt")
+        sent.append(("GET /q%22x.txt HTTP/1.1", 404, len(r.body)))
+        # A raw quote in the target and an ESC byte: 400 either way; the log must stay one clean line.
+        r = exchange(srv.port, b'GET /q"x\x1b HTTP/1.1\r\nHost: t\r\n\r\n')
+        eq(r.status, 400, 'status for a target with a raw " and ESC')
+        sent.append((lambda f: "\x1b" not in f, 400, len(r.body)))
+        r = exchange(srv.port, b'GET /q"y.txt HTTP/1.1\r\nHost: t\r\nX-Esc: a\x1bb\r\n\r\n')
+        eq(r.status, 400, "status for an ESC in a header value")
+        sent.append((lambda f: re.match(r'^GET /q.+y\.txt HTTP/1\.1$', f) and "\x1b" not in f, 400, len(r.body)))
+        r = exchange(srv.port, b'GET /q"z.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')
+        sent.append((lambda f: re.match(r'^GET /q.+z\.txt HTTP/1\.1$', f), r.status, len(r.body)))
+        wait_until(lambda: len(srv.out_lines()) >= 1 + len(sent), 5, f"{len(sent)} access-log lines")
+        eq(srv.stop(), 0, "exit status")
+        lines = srv.out_lines()
+        log = lines[1:-1]
+        eq(len(log), len(sent), f"number of access-log lines (stdout: {lines!r})")
+        for line, (want, status, nbytes) in zip(log, sent):
+            check(not re.search(r"[\x00-\x1f\x7f]", line), f"control byte in log line {line!r}")
+            m = LOG_RE.match(line)
+            check(m, f"not a Common Log Format line (or a raw quote inside the request): {line!r}")
+            eq(m.group(1), "127.0.0.1", "client address")
+            t = time.mktime(time.strptime(m.group(2), "%d/%b/%Y:%H:%M:%S +0000")) - time.timezone
+            check(abs(t - time.time()) < 60, f"log time {m.group(2)} is not now")
+            if callable(want):
+                check(want(m.group(3)), f"request field {m.group(3)!r}")
+            else:
+                eq(m.group(3), want, "request field")
+            eq((int(m.group(4)), int(m.group(5))), (status, nbytes), f"status and bytes in {line!r}")
+
+
+@test
+def test_quiet(ctx):
+    """-q: no access-log lines, only the Serving line (and the Stopped summary on exit)."""
+    with ctx.start("-q") as srv:
+        for path in ["/c.txt", "/missing"]:
+            fetch(srv.port, path)
+        exchange(srv.port, b"GET /c.txt HTTP/1.1\r\n\r\n")
+        eq(srv.stop(), 0, "exit status")
+        lines = srv.out_lines()
+        check(len(lines) == 2 and lines[0].startswith("Serving ") and lines[1].startswith("Stopped:"),
+              f"stdout with -q: {lines!r}")
+
+
+@test
+def test_verbose_trace(ctx):
+    """-v traces select rounds, accept, reads, the request, writes and the close on stderr."""
+    with ctx.start("-v", "-q") as srv:
+        with Client(srv.port) as c:
+            req = get("/c.txt")
+            c.send(req)
+            r = c.read_response()
+            eq(r.status, 200, "status")
+            port = c.sock.getsockname()[1]
+        m = wait_until(lambda: re.search(rf"^  fd (\d+): accepted from 127\.0\.0\.1:{port}$", srv.stderr(), re.M),
+                       5, "the accept line")
+        fd = m.group(1)
+        wait_until(lambda: re.search(rf"^  fd {fd}: closed \(.+\)$", srv.stderr(), re.M), 5, "the close line")
+        err = srv.stderr()
+        check(re.search(r"^select: \d+ ready; \d+ open", err, re.M), "no 'select: N ready; N open' line")
+        reads = [int(n) for n in re.findall(rf"^  fd {fd}: read (\d+) bytes$", err, re.M)]
+        eq(sum(reads), len(req), "bytes reported read")
+        check(re.search(rf'^  fd {fd}: request "GET /c.txt HTTP/1.1" complete, answering 200$', err, re.M),
+              "no request line in the trace")
+        check(re.search(rf"^  fd {fd}: wrote \d+", err, re.M), "no write line in the trace")
+
+
+@test
+def test_ipv6(ctx):
+    """-b ::1: the Serving line shows [::1] and a request over IPv6 gets 200."""
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError as e:
+        raise Skip(f"no IPv6 loopback ({e})")
+    with ctx.start("-b", "::1", "-q") as srv:
+        eq(srv.host, "[::1]", "address in the Serving line")
+        with Client(srv.port, host="::1", family=socket.AF_INET6) as c:
+            c.send(get("/c.txt", host="[::1]"))
+            r = c.read_response()
+            eq((r.status, r.body), (200, ctx.files["c.txt"]), "response over IPv6")
+
+
+# ---------------------------------------------------------------------------------------------
+# curl
+
+
+def curl(*args, timeout=10):
+    if not CURL:
+        raise Skip("curl not installed")
+    p = subprocess.run([CURL, "-s", "--max-time", str(timeout), *args], capture_output=True, timeout=timeout + 5)
+    return p
+
+
+@test
+def test_curl_download_identical(ctx):
+    """curl -s of the 1 MiB file is byte-identical."""
+    p = curl(f"http://127.0.0.1:{ctx.port}/rand1m.bin")
+    eq(p.returncode, 0, f"curl exit status ({p.stderr[-200:]!r})")
+    check(p.stdout == ctx.files["rand1m.bin"], f"curl got {len(p.stdout)} bytes, not the file")
+
+
+@test
+def test_curl_head(ctx):
+    """curl -I shows the 200 head with the right length and type."""
+    p = curl("-I", f"http://127.0.0.1:{ctx.port}/c.txt")
+    eq(p.returncode, 0, "curl exit status")
+    out = p.stdout.decode("latin-1")
+    check(out.startswith("HTTP/1.1 200 OK\r\n"), f"curl -I output {out[:100]!r}")
+    check(re.search(rf"^content-length: {len(ctx.files['c.txt'])}\r$", out, re.M | re.I), "Content-Length")
+    check(re.search(r"^content-type: text/plain; charset=utf-8\r$", out, re.M | re.I), "Content-Type")
+
+
+@test
+def test_curl_follows_redirect(ctx):
+    """curl -L follows /sub to /sub/ and gets the listing."""
+    p = curl("-L", "-o", "/dev/null", "-w", "%{http_code} %{num_redirects} %{url_effective}",
+             f"http://127.0.0.1:{ctx.port}/sub")
+    eq(p.returncode, 0, "curl exit status")
+    eq(p.stdout.decode(), f"200 1 http://127.0.0.1:{ctx.port}/sub/", "code, redirects, final URL")
+
+
+@test
+def test_curl_reuses_connection(ctx):
+    """curl with three URLs uses one connection (curl says so, and the server accepted once)."""
+    if not CURL:
+        raise Skip("curl not installed")
+    with ctx.start("-v", "-q") as srv:
+        base = f"http://127.0.0.1:{srv.port}"
+        p = curl("-v", "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null",
+                 f"{base}/c.txt", f"{base}/a.css", f"{base}/sub/")
+        eq(p.returncode, 0, "curl exit status")
+        err = p.stderr.decode("latin-1")
+        check(re.search(r"re-?using existing connection", err, re.I), "curl did not reuse the connection")
+        wait_until(lambda: len(re.findall(r"complete, answering 200$", srv.stderr(), re.M)) == 3, 5,
+                   "three answered requests in the trace")
+        eq(len(re.findall(r": accepted from ", srv.stderr())), 1, "connections accepted")
+
+
+@test
+def test_shared_server_clean_exit(ctx):
+    """The shared server, after everything above, stops on SIGTERM with 0 and no sanitizer report."""
+    check(ctx.server is not None, f"the shared server did not start: {ctx.start_error}")
+    srv, ctx.server = ctx.server, None
+    try:
+        eq(srv.stop(), 0, "exit status")
+        lines = srv.out_lines()
+        check(lines[-1].startswith("Stopped:"), f"last line {lines[-1]!r}")
+    finally:
+        srv.close()
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def responsive(srv):
+    """Whether a server still answers a simple GET within 2 s."""
+    try:
+        return exchange(srv.port, get("/c.txt", extra=b"Connection: close\r\n"), timeout=2).status == 200
+    except Exception:
+        return False
+
+
+def main():
+    if len(sys.argv) != 2:
+        print("usage: integration.py PATH_TO_SERVER_BINARY", file=sys.stderr)
+        return 2
+    binary = os.path.abspath(sys.argv[1])
+    ctx = Ctx(binary)
+    passed = failed = 0
+    try:
+        try:
+            ctx.build_tree()
+        except Exception as e:
+            print(f"FAIL - build_test_tree: {type(e).__name__}: {e}")
+            print("0 passed, 1 failed")
+            return 1
+        ctx.start_shared()
+        for name, fn in TESTS:
+            reason = None
+            try:
+                fn(ctx)
+            except Skip as e:
+                print(f"ok - {name} # skip {e}", flush=True)
+                continue
+            except AssertionError as e:
+                reason = str(e)
+            except Exception as e:
+                reason = f"{type(e).__name__}: {e}"
+            # The shared server must survive every test; a dead, reporting or hung one is replaced so that
+            # one failure does not cascade into every later test.
+            if ctx.server is not None:
+                issue = None
+                if not ctx.server.alive() or ctx.server.sanitizer_report():
+                    issue = (f"shared server died (exit {ctx.server.proc.poll()}) or reported: "
+                             f"{(ctx.server.sanitizer_report() or ctx.server.stderr()[-400:])!r}")
+                elif reason is not None and not responsive(ctx.server):
+                    report = ctx.server.sanitizer_report()
+                    issue = ("shared server no longer answers GET /c.txt" +
+                             (f" (it reported: {report!r})" if report else "") + "; restarted")
+                if issue:
+                    reason = f"{reason}; {issue}" if reason else issue
+                    try:
+                        ctx.server.close(check_sanitizer=False)
+                    finally:
+                        ctx.start_shared()
+            if reason is None:
+                passed += 1
+                print(f"ok - {name}", flush=True)
+            else:
+                failed += 1
+                print(f"FAIL - {name}: {' '.join(reason.split())}", flush=True)
+    finally:
+        ctx.cleanup()
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

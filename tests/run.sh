@@ -1,0 +1,37 @@
+#!/bin/sh
+# Runs every suite of `make test` and prints their sum as the last line: "N passed, N failed".
+cd "$(dirname "$0")/.." || exit 1
+passed=0
+failed=0
+
+# Runs one suite, shows its failures and skips, and adds its "N passed, N failed" line to the totals.
+suite() {
+    label=$1
+    shift
+    log=build/$label.log
+    echo "== $label"
+    "$@" >"$log" 2>&1
+    grep -v '^ok - ' "$log" | grep -v 'passed, .* failed$'
+    grep '^ok - .*# skip' "$log"
+    last=$(tail -n 1 "$log")
+    case $last in
+    *" passed, "*" failed")
+        echo "   $last"
+        passed=$((passed + ${last%% passed*}))
+        f=${last#*passed, }
+        failed=$((failed + ${f%% failed}))
+        ;;
+    *)
+        echo "   FAIL - $label did not finish (last line: $last)"
+        failed=$((failed + 1))
+        ;;
+    esac
+}
+
+suite warnings sh tests/warnings.sh
+suite unit build/unit
+suite integration-sendfile python3 tests/integration.py ./server
+suite integration-portable python3 tests/integration.py build/server-portable
+suite integration-asan python3 tests/integration.py build/server-asan
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,415 @@
+/* unit.c: table-driven tests of http.c; prints one line per failure and "N passed, N failed" last. */
+#include "http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+
+/* Counts one case and reports it when it failed. */
+static void check(int ok, const char *what, const char *detail)
+{
+    if (ok) {
+        passed++;
+        return;
+    }
+    failed++;
+    printf("FAIL - %s: %s\n", what, detail);
+}
+
+/* A request and what parsing it must give; fields after status only matter for HTTP_OK. */
+struct request_case {
+    const char *raw;
+    enum http_status status;
+    const char *target;
+    enum http_method method;
+    int minor, keep_alive;
+    long long content_length;
+};
+
+static const struct request_case requests[] = {
+    { "GET / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_OK, "/", HTTP_METHOD_GET, 1, 1, -1 },
+    { "HEAD /x?y HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_OK, "/x?y", HTTP_METHOD_HEAD, 1, 1, -1 },
+    { "GET / HTTP/1.0\r\n\r\n", HTTP_OK, "/", HTTP_METHOD_GET, 0, 0, -1 },
+    { "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", HTTP_OK, "/", HTTP_METHOD_GET, 0, 1, -1 },
+    { "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", HTTP_OK, "/", HTTP_METHOD_GET, 1, 0, -1 },
+    { "GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade, CLOSE\r\n\r\n", HTTP_OK, "/", HTTP_METHOD_GET, 1, 0, -1 },
+    { "GET / HTTP/1.1\nHost: a\n\n", HTTP_OK, "/", HTTP_METHOD_GET, 1, 1, -1 },
+    { "\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_OK, "/", HTTP_METHOD_GET, 1, 1, -1 },
+    { "GET / HTTP/1.1\r\nHost:a\r\nX-Empty:\r\nX-Tab:\t v \t\r\n\r\n", HTTP_OK, "/", HTTP_METHOD_GET, 1, 1, -1 },
+    { "GET / HTTP/1.1\r\nhOsT: a\r\nContent-Length: 0\r\n\r\n", HTTP_OK, "/", HTTP_METHOD_GET, 1, 1, 0 },
+    { "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", HTTP_OK, "/",
+      HTTP_METHOD_GET, 1, 1, 5 },
+    { "GET http://a/b HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_OK, "http://a/b", HTTP_METHOD_GET, 1, 1, -1 },
+    { "GET / HTTP/1.9\r\nHost: a\r\nX: \x80\xff\r\n\r\n", HTTP_OK, "/", HTTP_METHOD_GET, 9, 1, -1 },
+    { "GET / HTTP/1.1\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1\r\nHost : a\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1\r\n Host: a\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1\r\nHost: a\x01\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1\r\nHost: a\rX\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1\r\nHost: a\r\n\rX", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1\r\n: a\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1\r\nHo\"st: a\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET /  HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET /\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET /\tx HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1 \r\nHost: a\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1\rHost: a\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / http/1.1\r\nHost: a\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.x\r\nHost: a\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/11\r\nHost: a\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET /\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "G@T / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { " GET / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n", HTTP_BAD_REQUEST, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n", HTTP_BAD_REQUEST,
+      NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", HTTP_BAD_REQUEST,
+      NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/2.0\r\nHost: a\r\n\r\n", HTTP_VERSION_NOT_SUPPORTED, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/0.9\r\nHost: a\r\n\r\n", HTTP_VERSION_NOT_SUPPORTED, NULL, 0, 0, 0, 0 },
+    { "BREW / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_NOT_IMPLEMENTED, NULL, 0, 0, 0, 0 },
+    { "get / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_NOT_IMPLEMENTED, NULL, 0, 0, 0, 0 },
+    { "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", HTTP_NOT_IMPLEMENTED, NULL, 0, 0, 0, 0 },
+    { "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n", HTTP_METHOD_NOT_ALLOWED, NULL, 0, 0, 0, 0 },
+    { "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_METHOD_NOT_ALLOWED, NULL, 0, 0, 0, 0 },
+    { "DELETE /x HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_METHOD_NOT_ALLOWED, NULL, 0, 0, 0, 0 },
+};
+
+/* Parses raw fed in pieces of step bytes (0: all at once); returns the status and fills r. */
+static enum http_status parse_in_steps(struct http_request *r, const char *raw, size_t len, size_t step)
+{
+    enum http_status st = HTTP_NEED_MORE;
+    http_request_init(r);
+    for (size_t have = step ? step : len; st == HTTP_NEED_MORE; have += step ? step : len) {
+        st = http_parse(r, raw, have < len ? have : len);
+        if (have >= len)
+            break;
+    }
+    return st;
+}
+
+/* Every request of the table, parsed whole, byte by byte and in 7-byte pieces. */
+static void test_requests(void)
+{
+    for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) {
+        const struct request_case *t = &requests[i];
+        size_t len = strlen(t->raw);
+        static const size_t steps[] = { 0, 1, 7 };
+        for (size_t s = 0; s < 3; s++) {
+            struct http_request r;
+            char detail[512];
+            enum http_status st = parse_in_steps(&r, t->raw, len, steps[s]);
+            int ok = st == t->status;
+            if (ok && st == HTTP_OK)
+                ok = r.target.len == strlen(t->target) && memcmp(t->raw + r.target.off, t->target, r.target.len) == 0 &&
+                     r.method == t->method && r.minor == t->minor && r.keep_alive == t->keep_alive &&
+                     r.content_length == t->content_length && r.head_len == len;
+            snprintf(detail, sizeof detail, "case %zu step %zu: status %d, want %d (%.40s)", i, steps[s], (int)st,
+                     (int)t->status, t->raw);
+            check(ok, "parse", detail);
+        }
+    }
+}
+
+/* A request that never ends in time: one long request line, or too many or too big header fields. */
+static void test_limits(void)
+{
+    char *buf = malloc(4 * HTTP_HEAD_MAX);
+    struct http_request r;
+    size_t n;
+
+    n = (size_t)sprintf(buf, "GET /");
+    memset(buf + n, 'a', HTTP_HEAD_MAX);
+    check(parse_in_steps(&r, buf, n + HTTP_HEAD_MAX, 0) == HTTP_URI_TOO_LONG, "limits", "long request line: 414");
+    check(parse_in_steps(&r, buf, HTTP_HEAD_MAX - 1, 0) == HTTP_NEED_MORE, "limits", "8191 bytes of line: more");
+
+    n = (size_t)sprintf(buf, "GET / HTTP/1.1\r\nHost: a\r\nX: ");
+    memset(buf + n, 'b', HTTP_HEAD_MAX);
+    check(parse_in_steps(&r, buf, n + HTTP_HEAD_MAX, 0) == HTTP_FIELDS_TOO_LARGE, "limits", "long field: 431");
+
+    n = (size_t)sprintf(buf, "GET / HTTP/1.1\r\nHost: a\r\nX: ");
+    size_t fill = HTTP_HEAD_MAX - n - 4;
+    memset(buf + n, 'c', fill);
+    memcpy(buf + n + fill, "\r\n\r\n", 4);
+    check(parse_in_steps(&r, buf, HTTP_HEAD_MAX, 0) == HTTP_OK && r.head_len == HTTP_HEAD_MAX, "limits",
+          "a head of exactly HTTP_HEAD_MAX bytes is accepted");
+
+    for (int fields = HTTP_FIELDS_MAX; fields <= HTTP_FIELDS_MAX + 1; fields++) {
+        n = (size_t)sprintf(buf, "GET / HTTP/1.1\r\nHost: a\r\n");
+        for (int i = 1; i < fields; i++)
+            n += (size_t)sprintf(buf + n, "X%d: y\r\n", i);
+        n += (size_t)sprintf(buf + n, "\r\n");
+        enum http_status want = fields > HTTP_FIELDS_MAX ? HTTP_FIELDS_TOO_LARGE : HTTP_OK;
+        check(parse_in_steps(&r, buf, n, 1) == want, "limits", fields > HTTP_FIELDS_MAX ? "101 fields: 431" : "100 fields: 200");
+    }
+    free(buf);
+}
+
+/* Pipelined requests: the parser stops at the end of the first head, leaving the rest untouched. */
+static void test_pipelining(void)
+{
+    const char *two = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+    struct http_request r;
+    http_request_init(&r);
+    enum http_status st = http_parse(&r, two, strlen(two));
+    check(st == HTTP_OK && r.head_len == strlen(two) / 2, "pipelining", "first head ends at its empty line");
+    http_request_init(&r);
+    st = http_parse(&r, two + strlen(two) / 2, strlen(two) / 2);
+    check(st == HTTP_OK && memcmp(two + strlen(two) / 2 + r.target.off, "/b", 2) == 0, "pipelining",
+          "second head parses from its own start");
+}
+
+struct path_case {
+    const char *target;
+    enum http_status status;
+    const char *path;
+    const char *query;
+};
+
+static const struct path_case paths[] = {
+    { "/", HTTP_OK, "/", "" },
+    { "/a/b.txt", HTTP_OK, "/a/b.txt", "" },
+    { "/a/b/", HTTP_OK, "/a/b/", "" },
+    { "/a?x=1&y", HTTP_OK, "/a", "?x=1&y" },
+    { "/a/?", HTTP_OK, "/a/", "?" },
+    { "/a/./b", HTTP_OK, "/a/b", "" },
+    { "/a/.", HTTP_OK, "/a/", "" },
+    { "/a/b/..", HTTP_OK, "/a/", "" },
+    { "/a/b/../c", HTTP_OK, "/a/c", "" },
+    { "//a///b//", HTTP_OK, "/a/b/", "" },
+    { "/./", HTTP_OK, "/", "" },
+    { "/a/..", HTTP_OK, "/", "" },
+    { "/%41%62", HTTP_OK, "/Ab", "" },
+    { "/a%20b%c3%a9", HTTP_OK, "/a b\xc3\xa9", "" },
+    { "/a%2fb", HTTP_OK, "/a/b", "" },
+    { "/x/%2e%2e/y", HTTP_OK, "/y", "" },
+    { "/x/..%2fy", HTTP_OK, "/y", "" },
+    { "/..\\..\\etc/passwd", HTTP_OK, "/..\\..\\etc/passwd", "" },
+    { "/%2e%2e%5c", HTTP_OK, "/..\\", "" },
+    { "/a%3Fb?c", HTTP_OK, "/a?b", "?c" },
+    { "http://host/a/b", HTTP_OK, "/a/b", "" },
+    { "HTTP://host", HTTP_OK, "/", "" },
+    { "http://host?q", HTTP_OK, "/", "?q" },
+    { "https://host:8080/x?y", HTTP_OK, "/x", "?y" },
+    { "/..", HTTP_BAD_REQUEST, NULL, NULL },
+    { "/../etc/passwd", HTTP_BAD_REQUEST, NULL, NULL },
+    { "/a/../../b", HTTP_BAD_REQUEST, NULL, NULL },
+    { "/%2e%2e/x", HTTP_BAD_REQUEST, NULL, NULL },
+    { "/..%2f..%2fetc%2fpasswd", HTTP_BAD_REQUEST, NULL, NULL },
+    { "/%2E%2E%2F", HTTP_BAD_REQUEST, NULL, NULL },
+    { "http://host/../x", HTTP_BAD_REQUEST, NULL, NULL },
+    { "/a%00b", HTTP_BAD_REQUEST, NULL, NULL },
+    { "/a%zz", HTTP_BAD_REQUEST, NULL, NULL },
+    { "/a%2", HTTP_BAD_REQUEST, NULL, NULL },
+    { "/a%", HTTP_BAD_REQUEST, NULL, NULL },
+    { "/a%2?x", HTTP_BAD_REQUEST, NULL, NULL },
+    { "a/b", HTTP_BAD_REQUEST, NULL, NULL },
+    { "*", HTTP_BAD_REQUEST, NULL, NULL },
+    { "", HTTP_BAD_REQUEST, NULL, NULL },
+    { "?x", HTTP_BAD_REQUEST, NULL, NULL },
+    { "/a#b", HTTP_BAD_REQUEST, NULL, NULL },
+    { "/a b", HTTP_BAD_REQUEST, NULL, NULL },
+    { "ftp://host/x", HTTP_BAD_REQUEST, NULL, NULL },
+};
+
+/* Target decoding and normalisation, the traversal forms included. */
+static void test_paths(void)
+{
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        const struct path_case *t = &paths[i];
+        size_t len = strlen(t->target), query = 0;
+        char path[64], detail[256];
+        enum http_status st = http_target_path(t->target, len, path, sizeof path, &query);
+        int ok = st == t->status;
+        if (ok && st == HTTP_OK)
+            ok = strcmp(path, t->path) == 0 && strcmp(t->target + query, t->query) == 0;
+        snprintf(detail, sizeof detail, "'%s': status %d path '%s', want %d '%s'", t->target, (int)st,
+                 st == HTTP_OK ? path : "", (int)t->status, t->path ? t->path : "");
+        check(ok, "target", detail);
+    }
+    char small[4];
+    size_t query;
+    check(http_target_path("/abcdef", 7, small, sizeof small, &query) == HTTP_URI_TOO_LONG, "target",
+          "a path longer than the buffer: 414");
+}
+
+/* Dotfiles and dot-directories are hidden, /.well-known/ is not. */
+static void test_hidden(void)
+{
+    static const struct { const char *path; int hidden; } cases[] = {
+        { "/", 0 }, { "/a/b.txt", 0 }, { "/a.b/c", 0 }, { "/.git/config", 1 }, { "/.env", 1 },
+        { "/a/.b/c", 1 }, { "/a/.", 1 }, { "/.well-known/x", 0 }, { "/.well-known/", 0 }, { "/.well-known", 0 },
+        { "/.well-known/.x", 1 }, { "/.well-knownx/y", 1 }, { "/a/.well-known/x", 1 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check(http_path_hidden(cases[i].path) == cases[i].hidden, "hidden", cases[i].path);
+}
+
+/* The built-in MIME table, its charsets and its default. */
+static void test_mime(void)
+{
+    static const char *const cases[][2] = {
+        { "/a.html", "text/html; charset=utf-8" }, { "/A.HTM", "text/html; charset=utf-8" },
+        { "/s.css", "text/css; charset=utf-8" }, { "/a.js", "text/javascript; charset=utf-8" },
+        { "/m.mjs", "text/javascript; charset=utf-8" }, { "/d.json", "application/json" },
+        { "/t.txt", "text/plain; charset=utf-8" }, { "/r.md", "text/markdown; charset=utf-8" },
+        { "/c.csv", "text/csv; charset=utf-8" }, { "/x.xml", "application/xml" },
+        { "/i.svg", "image/svg+xml" }, { "/i.png", "image/png" }, { "/i.jpg", "image/jpeg" },
+        { "/i.jpeg", "image/jpeg" }, { "/i.gif", "image/gif" }, { "/i.webp", "image/webp" },
+        { "/i.avif", "image/avif" }, { "/favicon.ico", "image/vnd.microsoft.icon" },
+        { "/w.wasm", "application/wasm" }, { "/d.pdf", "application/pdf" }, { "/v.mp4", "video/mp4" },
+        { "/v.webm", "video/webm" }, { "/a.mp3", "audio/mpeg" }, { "/a.ogg", "audio/ogg" },
+        { "/a.wav", "audio/wav" }, { "/f.woff", "font/woff" }, { "/f.woff2", "font/woff2" },
+        { "/f.ttf", "font/ttf" }, { "/f.otf", "font/otf" }, { "/z.zip", "application/zip" },
+        { "/z.tar.gz", "application/gzip" }, { "/z.tar", "application/x-tar" },
+        { "/noext", "application/octet-stream" }, { "/dir.html/noext", "application/octet-stream" },
+        { "/x.unknown", "application/octet-stream" }, { "/trailing.", "application/octet-stream" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check(strcmp(http_mime_type(cases[i][0]), cases[i][1]) == 0, "mime", cases[i][0]);
+}
+
+/* HTTP and log dates, including the far past and a time too large to format. */
+static void test_dates(void)
+{
+    char d[HTTP_DATE_SIZE], l[HTTP_LOG_DATE_SIZE];
+    http_format_date(d, 784111777);
+    check(strcmp(d, "Sun, 06 Nov 1994 08:49:37 GMT") == 0, "date", d);
+    http_format_date(d, 0);
+    check(strcmp(d, "Thu, 01 Jan 1970 00:00:00 GMT") == 0, "date", d);
+    http_format_date(d, 4102444799);
+    check(strcmp(d, "Thu, 31 Dec 2099 23:59:59 GMT") == 0, "date", d);
+    http_format_date(d, (time_t)1 << 50);
+    check(strcmp(d, "Thu, 01 Jan 1970 00:00:00 GMT") == 0, "date", "unrepresentable year falls back to the epoch");
+    http_format_log_date(l, 784111777);
+    check(strcmp(l, "06/Nov/1994:08:49:37 +0000") == 0, "log date", l);
+}
+
+/* Escaping for URLs, HTML and logs, and the buffer's overflow rule. */
+static void test_escaping(void)
+{
+    char out[128];
+    struct http_buf b = { out, 0, sizeof out - 1, 0 };
+    http_buf_url(&b, "a b/%\xc3\xa9~.-_\"?#", 14);
+    out[b.len] = '\0';
+    check(strcmp(out, "a%20b/%25%C3%A9~.-_%22%3F%23") == 0, "url encode", out);
+
+    b.len = 0;
+    http_buf_html(&b, "<a href=\"x\">&'", 14);
+    out[b.len] = '\0';
+    check(strcmp(out, "&lt;a href=&quot;x&quot;&gt;&amp;&#39;") == 0, "html escape", out);
+
+    b.len = 0;
+    http_buf_log(&b, "GET /\"\x1b[2J\n\\\xff", 13);
+    out[b.len] = '\0';
+    check(strcmp(out, "GET /\\x22\\x1B[2J\\x0A\\x5C\\xFF") == 0, "log escape", out);
+
+    char tiny[4];
+    struct http_buf t = { tiny, 0, sizeof tiny, 0 };
+    http_buf_put(&t, "abc", 3);
+    http_buf_put(&t, "de", 2);
+    http_buf_put(&t, "f", 1);
+    check(t.overflow && t.len == 3, "buffer", "a write that does not fit sets overflow and writes nothing more");
+    t = (struct http_buf){ tiny, 0, sizeof tiny, 0 };
+    http_buf_printf(&t, "%s", "abcd");
+    check(t.overflow && t.len == 0, "buffer", "printf that does not fit (NUL included) overflows");
+}
+
+/* Response heads: the fields every response carries, and the optional ones. */
+static void test_heads(void)
+{
+    char out[1024];
+    struct http_buf b = { out, 0, sizeof out - 1, 0 };
+    struct http_response r = { .status = HTTP_OK, .date = "Sun, 06 Nov 1994 08:49:37 GMT",
+                               .content_type = "text/plain; charset=utf-8", .content_length = 5368709120LL,
+                               .last_modified = 784111777 };
+    http_format_head(&b, &r);
+    out[b.len] = '\0';
+    check(strcmp(out, "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nServer: " HTTP_SERVER_NAME "\r\n"
+                      "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 5368709120\r\n"
+                      "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n") == 0,
+          "head", out);
+
+    b.len = 0;
+    r = (struct http_response){ .status = HTTP_METHOD_NOT_ALLOWED, .date = "D", .content_type = "text/html",
+                                .content_length = 3, .close = 1 };
+    http_format_head(&b, &r);
+    out[b.len] = '\0';
+    check(strstr(out, "HTTP/1.1 405 Method Not Allowed\r\n") == out && strstr(out, "\r\nAllow: GET, HEAD\r\n") &&
+          strstr(out, "\r\nConnection: close\r\n") && !strstr(out, "Last-Modified"), "head", out);
+
+    b.len = 0;
+    r = (struct http_response){ .status = HTTP_MOVED_PERMANENTLY, .date = "D", .location = "/d/?q=1",
+                                .keep_alive_echo = 1 };
+    http_format_head(&b, &r);
+    out[b.len] = '\0';
+    check(strstr(out, "\r\nLocation: /d/?q=1\r\n") && strstr(out, "\r\nConnection: keep-alive\r\n"), "head", out);
+
+    b.len = 0;
+    http_format_error_body(&b, HTTP_NOT_FOUND);
+    out[b.len] = '\0';
+    check(strstr(out, "<title>404 Not Found</title>") && strstr(out, "<h1>404 Not Found</h1>"), "error body", out);
+
+    static const enum http_status statuses[] = { 200, 301, 400, 403, 404, 405, 408, 414, 431, 500, 501, 503, 505 };
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        check(strcmp(http_reason(statuses[i]), "Unknown") != 0, "reason", http_reason(statuses[i]));
+}
+
+/* Directory listing rows: names escaped in the text and encoded in the link. */
+static void test_listing(void)
+{
+    char out[HTTP_LISTING_ROW_MAX];
+    struct http_buf b = { out, 0, sizeof out - 1, 0 };
+    http_format_listing_row(&b, "a <b>&\"c\".txt", 0, 1234, 784111777);
+    out[b.len] = '\0';
+    check(strstr(out, "href=\"./a%20%3Cb%3E%26%22c%22.txt\"") && strstr(out, ">a &lt;b&gt;&amp;&quot;c&quot;.txt<") &&
+          strstr(out, "<td>1234</td>") && strstr(out, "1994-11-06 08:49"), "listing row", out);
+
+    b.len = 0;
+    http_format_listing_row(&b, "sub", 1, 4096, 0);
+    out[b.len] = '\0';
+    check(strstr(out, "href=\"./sub/\">sub/</a>") && strstr(out, "<td>-</td>"), "listing dir row", out);
+
+    b.len = 0;
+    http_format_listing_top(&b, "/");
+    out[b.len] = '\0';
+    check(strstr(out, "Index of /") && !strstr(out, "../"), "listing top", "no ../ at the root");
+    b.len = 0;
+    http_format_listing_top(&b, "/a&b/");
+    out[b.len] = '\0';
+    check(strstr(out, "Index of /a&amp;b/") && strstr(out, "href=\"../\""), "listing top", "../ below the root");
+
+    char row[HTTP_LISTING_ROW_MAX];
+    char name[256];
+    memset(name, '"', 255);
+    name[255] = '\0';
+    struct http_buf big = { row, 0, sizeof row, 0 };
+    http_format_listing_row(&big, name, 1, 0, 0);
+    check(!big.overflow, "listing row", "a 255-byte name of the worst character fits HTTP_LISTING_ROW_MAX");
+}
+
+int main(void)
+{
+    test_requests();
+    test_limits();
+    test_pipelining();
+    test_paths();
+    test_hidden();
+    test_mime();
+    test_dates();
+    test_escaping();
+    test_heads();
+    test_listing();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}
