@@ -83,26 +83,18 @@ static void parse_connection(struct http_request *r, const char *v, size_t len)
 /* Records one complete header field if the server acts on it, then expects the next field. */
 static enum http_status field_done(struct http_request *r, const char *buf)
 {
-    static const char *const names[HTTP_FIELD_COUNT] = {
-        "Host", "Connection", "Content-Length", "Transfer-Encoding"
-    };
-    struct http_span v = { r->value_start, r->value_end - r->value_start };
+    size_t name_len = r->name_end - r->mark, len = r->value_end - r->value_start;
     r->state = P_FIELD_START;
     if (++r->field_count > HTTP_FIELDS_MAX)
         return HTTP_FIELDS_TOO_LARGE;
-    for (int f = 0; f < HTTP_FIELD_COUNT; f++) {
-        if (!span_is(buf, r->mark, r->name_end - r->mark, names[f], 1))
-            continue;
-        r->field[f] = v;
-        r->present |= 1u << f;
-        if (f == HTTP_FIELD_HOST)
-            r->hosts++;
-        else if (f == HTTP_FIELD_CONNECTION)
-            parse_connection(r, buf + v.off, v.len);
-        else if (f == HTTP_FIELD_CONTENT_LENGTH)
-            return parse_content_length(r, buf + v.off, v.len);
-        break;
-    }
+    if (span_is(buf, r->mark, name_len, "Host", 1))
+        r->hosts++;
+    else if (span_is(buf, r->mark, name_len, "Connection", 1))
+        parse_connection(r, buf + r->value_start, len);
+    else if (span_is(buf, r->mark, name_len, "Transfer-Encoding", 1))
+        r->has_transfer_encoding = 1;
+    else if (span_is(buf, r->mark, name_len, "Content-Length", 1))
+        return parse_content_length(r, buf + r->value_start, len);
     return HTTP_NEED_MORE;
 }
 
@@ -114,7 +106,7 @@ static enum http_status head_done(struct http_request *r)
     r->keep_alive = r->minor >= 1 ? !r->has_close : r->has_keep_alive && !r->has_close;
     if (r->hosts > 1 || (r->minor >= 1 && r->hosts == 0))
         return HTTP_BAD_REQUEST;
-    if (r->present & (1u << HTTP_FIELD_TRANSFER_ENCODING))
+    if (r->has_transfer_encoding)
         return HTTP_NOT_IMPLEMENTED;
     if (r->method == HTTP_METHOD_UNKNOWN)
         return HTTP_NOT_IMPLEMENTED;
@@ -150,12 +142,12 @@ enum http_status http_parse(struct http_request *r, const char *buf, size_t len)
             if (c == '\r' || c == '\n')
                 break;
             r->mark = r->line.off = r->pos;
+            r->started = 1;
             r->state = P_METHOD;
             /* fall through */
         case P_METHOD:
             if (c == ' ' && r->pos > r->mark) {
-                r->method_name = (struct http_span){ r->mark, r->pos - r->mark };
-                r->method = method_kind(buf, r->method_name);
+                r->method = method_kind(buf, (struct http_span){ r->mark, r->pos - r->mark });
                 r->mark = r->pos + 1;
                 r->state = P_TARGET;
             } else if (!is_tchar(c)) {
@@ -482,7 +474,7 @@ void http_format_head(struct http_buf *b, const struct http_response *r)
     if (r->content_type != NULL)
         http_buf_printf(b, "Content-Type: %s\r\n", r->content_type);
     http_buf_printf(b, "Content-Length: %lld\r\n", r->content_length);
-    if (r->last_modified != 0) {
+    if (r->has_last_modified) {
         char date[HTTP_DATE_SIZE];
         http_format_date(date, r->last_modified);
         http_buf_printf(b, "Last-Modified: %s\r\n", date);
@@ -498,12 +490,25 @@ void http_format_head(struct http_buf *b, const struct http_response *r)
     http_buf_put(b, "\r\n", 2);
 }
 
-/* Writes the short HTML page sent with a status other than 200. */
-void http_format_error_body(struct http_buf *b, enum http_status status)
+/*
+ * Writes a whole generated response: the head, then (unless head_only) a short HTML page naming
+ * the status, as errors and redirects carry. Returns the length of the head.
+ */
+size_t http_format_page(struct http_buf *b, struct http_response *r, int head_only)
 {
-    http_buf_printf(b, "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
-                       "<body><h1>%d %s</h1></body></html>\n",
-                    (int)status, http_reason(status), (int)status, http_reason(status));
+    char page[256];
+    struct http_buf body = { page, 0, sizeof page, 0 };
+    http_buf_printf(&body, "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
+                           "<body><h1>%d %s</h1></body></html>\n",
+                    (int)r->status, http_reason(r->status), (int)r->status, http_reason(r->status));
+    r->content_type = "text/html; charset=utf-8";
+    r->content_length = (long long)body.len;
+    size_t start = b->len;
+    http_format_head(b, r);
+    size_t head_len = b->len - start;
+    if (!head_only)
+        http_buf_put(b, page, body.len);
+    return head_len;
 }
 
 /* Writes the start of a directory listing for a clean path, with a ../ row except at the root. */

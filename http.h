@@ -10,7 +10,7 @@
 #define HTTP_RESPONSE_HEAD_MAX 4096    /* bytes for a response head plus a short generated body */
 #define HTTP_LOCATION_MAX 2048         /* bytes of a redirect's Location; a longer one gets 414 */
 #define HTTP_LISTING_ROW_MAX 4096      /* bytes for one directory-listing row (a 255-byte name, escaped twice) */
-#define HTTP_LOG_LINE_MAX (4 * HTTP_HEAD_MAX + 256) /* one access-log line with the request line escaped */
+#define HTTP_OUTPUT_QUEUE (64 * 1024) /* bytes of log or trace waiting for a slow stdout or stderr */
 #define HTTP_DATE_SIZE 30              /* "Sun, 06 Nov 1994 08:49:37 GMT" and its NUL */
 #define HTTP_LOG_DATE_SIZE 27          /* "06/Nov/1994:08:49:37 +0000" and its NUL */
 #define HTTP_SLICE_BYTES (256 * 1024)  /* bytes one connection may send per select() round */
@@ -39,15 +39,6 @@ enum http_status {
 
 enum http_method { HTTP_METHOD_UNKNOWN, HTTP_METHOD_GET, HTTP_METHOD_HEAD, HTTP_METHOD_OTHER };
 
-/* The header fields the server acts on; every other field is checked for syntax and skipped. */
-enum http_field {
-    HTTP_FIELD_HOST,
-    HTTP_FIELD_CONNECTION,
-    HTTP_FIELD_CONTENT_LENGTH,
-    HTTP_FIELD_TRANSFER_ENCODING,
-    HTTP_FIELD_COUNT
-};
-
 /* Bytes [off, off + len) of the buffer the request was parsed from. */
 struct http_span {
     size_t off, len;
@@ -59,17 +50,16 @@ struct http_request {
     int state;
     size_t pos, mark, name_end, value_start, value_end;
     unsigned field_count;
-    int has_close, has_keep_alive;
+    int has_close, has_keep_alive, has_transfer_encoding;
+    unsigned hosts;                /* Host fields seen */
+    int started;                   /* the request line has begun (empty lines before it do not count) */
     /* results, valid once http_parse has returned anything but HTTP_NEED_MORE */
-    size_t head_len;                        /* bytes of the head, final empty line included */
-    struct http_span line, method_name, target;
+    size_t head_len;               /* bytes of the head, final empty line included */
+    struct http_span line, target; /* line is empty until the whole request line has arrived */
     enum http_method method;
-    int minor;                              /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
-    struct http_span field[HTTP_FIELD_COUNT]; /* last value of each known field */
-    unsigned present;                       /* bit (1 << field) set when the field was sent */
-    unsigned hosts;                         /* Host fields seen */
-    long long content_length;               /* -1 when absent */
-    int keep_alive;                         /* the connection may serve another request */
+    int minor;                     /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
+    long long content_length;      /* -1 when absent */
+    int keep_alive;                /* the connection may serve another request */
 };
 
 /* What a response head says; the server fills it, http_format_head writes it. */
@@ -78,7 +68,8 @@ struct http_response {
     const char *date;          /* the current Date value, formatted by the caller once a second */
     const char *content_type;
     long long content_length;
-    time_t last_modified;      /* 0: no Last-Modified */
+    int has_last_modified;
+    time_t last_modified;
     const char *location;      /* NULL: no Location */
     int close;                 /* send Connection: close */
     int keep_alive_echo;       /* an HTTP/1.0 client asked for keep-alive: say yes */
@@ -107,7 +98,7 @@ void http_buf_html(struct http_buf *b, const char *s, size_t n);
 void http_buf_log(struct http_buf *b, const char *s, size_t n);
 
 void http_format_head(struct http_buf *b, const struct http_response *r);
-void http_format_error_body(struct http_buf *b, enum http_status status);
+size_t http_format_page(struct http_buf *b, struct http_response *r, int head_only);
 void http_format_listing_top(struct http_buf *b, const char *path);
 void http_format_listing_row(struct http_buf *b, const char *name, int is_dir, long long size, time_t mtime);
 void http_format_listing_end(struct http_buf *b);

@@ -58,8 +58,19 @@ struct conn {
     char in[HTTP_HEAD_MAX];  /* the parser refuses a head that would not fit, so in[] never overflows */
 };
 
+/* Output the loop never waits for: text queues here and is written when the descriptor takes it. */
+struct output {
+    int fd;
+    int nonblocking;              /* a pipe or socket, switched to O_NONBLOCK; restored at exit */
+    int flags;                    /* its file status flags before that */
+    size_t len;
+    unsigned long long dropped;   /* lines lost because the reader fell behind */
+    char buf[HTTP_OUTPUT_QUEUE];
+};
+
 struct server {
     int listen_fd, root_fd;
+    int files_above;               /* the descriptor limit leaves room for body files above FD_SETSIZE */
     long long timeout_ms;
     int max_conns, listings, quiet, verbose;
     int conns, fd_end;             /* open connections; one past the highest socket in use */
@@ -68,7 +79,7 @@ struct server {
     unsigned long long requests, bytes;
     time_t date_second;
     char date[HTTP_DATE_SIZE], log_date[HTTP_LOG_DATE_SIZE];
-    char log_line[HTTP_LOG_LINE_MAX];
+    struct output log, trace;      /* stdout: the access log; stderr: the -v trace */
     struct conn conn[FD_SETSIZE];
 };
 
@@ -85,20 +96,83 @@ static void on_stop_signal(int sig)
 static long long clock_ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0) {
+        fprintf(stderr, "server: clock_gettime: %s\n", strerror(errno));
+        exit(1);
+    }
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Prints one line of the teaching trace to stderr when -v is on. */
-static void trace(const struct server *s, const char *fmt, ...)
+/* Writes what the queue holds as far as its descriptor takes it without blocking. */
+static void output_flush(struct output *q)
+{
+    size_t done = 0;
+    while (done < q->len) {
+        ssize_t n = write(q->fd, q->buf + done, q->len - done);
+        if (n > 0) {
+            done += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+                done = q->len; /* the reader is gone: nothing to keep */
+            break;
+        }
+    }
+    q->len -= done;
+    memmove(q->buf, q->buf + done, q->len);
+}
+
+/* Gives a buffer over the queue's free space, flushing first when less than need bytes are free. */
+static struct http_buf output_space(struct output *q, size_t need)
+{
+    if (sizeof q->buf - q->len < need)
+        output_flush(q);
+    return (struct http_buf){ q->buf + q->len, 0, sizeof q->buf - q->len, 0 };
+}
+
+/* Keeps a line written into output_space, or counts it as dropped when it did not fit. */
+static void output_commit(struct output *q, const struct http_buf *b)
+{
+    if (b->overflow)
+        q->dropped++;
+    else
+        q->len += b->len;
+}
+
+/* Sets up a queue on fd; pipes and sockets become non-blocking so a stalled reader cannot stop the loop. */
+static void output_open(struct output *q, int fd)
+{
+    struct stat st;
+    q->fd = fd;
+    if (fstat(fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+        return;
+    q->flags = fcntl(fd, F_GETFL);
+    q->nonblocking = q->flags >= 0 && fcntl(fd, F_SETFL, q->flags | O_NONBLOCK) == 0;
+}
+
+/* Writes what the reader takes of the queue one last time, and restores the descriptor's flags. */
+static void output_close(struct output *q)
+{
+    output_flush(q);
+    if (q->nonblocking && fcntl(q->fd, F_SETFL, q->flags) < 0)
+        fprintf(stderr, "server: fcntl: %s\n", strerror(errno));
+}
+
+/* Queues one line of the teaching trace for stderr when -v is on. */
+static void trace(struct server *s, const char *fmt, ...)
 {
     va_list ap;
     if (!s->verbose)
         return;
+    struct http_buf b = output_space(&s->trace, 512);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int n = vsnprintf(b.data, b.cap, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    b.overflow = n < 0 || (size_t)n >= b.cap;
+    b.len = b.overflow ? 0 : (size_t)n;
+    http_buf_put(&b, "\n", 1);
+    output_commit(&s->trace, &b);
 }
 
 /* Reads the clocks once per round and reformats the Date strings only when the second changes. */
@@ -120,26 +194,26 @@ static void conn_drop_body(struct conn *c)
         close(c->file);
     free(c->listing);
     c->file = -1;
+    c->file_off = c->file_end = 0;
     c->listing = NULL;
 }
 
-/* Appends one Common Log Format line to stdout's buffer; the loop flushes once per round. */
+/* Queues one Common Log Format line for stdout; the loop writes the queue once per round. */
 static void conn_log(struct server *s, struct conn *c)
 {
-    struct http_buf b = { s->log_line, 0, sizeof s->log_line, 0 };
     enum http_status status = c->status;
     s->bytes += (unsigned long long)c->body_sent;
     c->status = 0; /* logged: a later close must not log it again */
     if (s->quiet)
         return;
+    struct http_buf b = output_space(&s->log, 4 * c->req.line.len + 128);
     http_buf_printf(&b, "%s - - [%s] \"", c->peer, s->log_date);
     if (c->req.line.len > 0)
         http_buf_log(&b, c->in + c->req.line.off, c->req.line.len);
     else
         http_buf_put(&b, "-", 1);
     http_buf_printf(&b, "\" %d %lld\n", (int)status, c->body_sent);
-    if (!b.overflow)
-        fwrite(b.data, 1, b.len, stdout);
+    output_commit(&s->log, &b);
 }
 
 /* Closes a connection and frees its slot, logging a response it cut short. */
@@ -192,19 +266,21 @@ static void conn_open(struct server *s, int fd, const struct sockaddr *sa, sockl
     trace(s, "  fd %d: accepted from %s:%s", fd, c->peer, c->peer_port);
 }
 
-/* Formats a response head (and a short inline body) into c->out and switches c to sending it. */
-static void conn_start_response(struct server *s, struct conn *c, struct http_response *r, const char *body,
-                                size_t body_len)
+/* Formats r's head into c->out (with the generated page for it when page is set) and starts sending. */
+static void conn_start_response(struct server *s, struct conn *c, struct http_response *r, int page)
 {
-    struct http_buf b = { c->out, 0, sizeof c->out, 0 };
+    struct http_buf b = { c->out, 0, sizeof c->out, 0 }; /* fits: HTTP_LOCATION_MAX leaves room */
+    int head_only = c->req.method == HTTP_METHOD_HEAD;
     r->date = s->date;
     r->close = !c->keep_alive;
     r->keep_alive_echo = c->keep_alive && c->req.minor == 0;
-    http_format_head(&b, r);
-    c->head_len = b.len;
-    if (c->req.method != HTTP_METHOD_HEAD)
-        http_buf_put(&b, body, body_len); /* fits: HTTP_LOCATION_MAX leaves room for the rest */
-    if (c->req.method == HTTP_METHOD_HEAD)
+    if (page) {
+        c->head_len = http_format_page(&b, r, head_only);
+    } else {
+        http_format_head(&b, r);
+        c->head_len = b.len;
+    }
+    if (head_only)
         conn_drop_body(c);
     c->status = r->status;
     c->out_len = b.len;
@@ -216,12 +292,8 @@ static void conn_start_response(struct server *s, struct conn *c, struct http_re
 /* Sends a generated page: an error, or a redirect when location is set. */
 static void conn_reply(struct server *s, struct conn *c, enum http_status status, const char *location)
 {
-    char body[512];
-    struct http_buf b = { body, 0, sizeof body, 0 };
-    http_format_error_body(&b, status);
-    struct http_response r = { .status = status, .content_type = "text/html; charset=utf-8",
-                               .content_length = (long long)b.len, .location = location };
-    conn_start_response(s, c, &r, body, b.len);
+    struct http_response r = { .status = status, .location = location };
+    conn_start_response(s, c, &r, 1);
 }
 
 /* Maps a failed open() or stat() to the status the client sees. */
@@ -229,7 +301,7 @@ static enum http_status status_from_errno(int err)
 {
     switch (err) {
     case ENOENT: case ENOTDIR: case ENAMETOOLONG: return HTTP_NOT_FOUND;
-    case EACCES: case EPERM: case ELOOP: return HTTP_FORBIDDEN;
+    case EACCES: case EPERM: case ELOOP: case ENXIO: return HTTP_FORBIDDEN;
     case EMFILE: case ENFILE: case ENOMEM: return HTTP_UNAVAILABLE;
     default: return HTTP_INTERNAL_ERROR;
     }
@@ -273,7 +345,7 @@ static enum http_status conn_build_listing(struct conn *c, int dir_fd, const cha
     int ok = dir != NULL;
     if (!ok)
         close(dir_fd);
-    while (ok && (d = readdir(dir)) != NULL) {
+    while (ok && (errno = 0, d = readdir(dir)) != NULL) {
         struct stat st;
         if (d->d_name[0] == '.' || strlen(d->d_name) >= sizeof entries->name ||
             fstatat(dirfd(dir), d->d_name, &st, 0) < 0)
@@ -287,6 +359,7 @@ static enum http_status conn_build_listing(struct conn *c, int dir_fd, const cha
         entries[count++].mtime = st.st_mtime;
         list.len += sizeof *entries;
     }
+    ok = ok && errno == 0; /* readdir returns NULL for an error too */
     if (dir != NULL)
         closedir(dir);
     if (ok && (ok = buf_reserve(&b, 12 * strlen(path) + 1024))) {
@@ -356,7 +429,7 @@ static enum http_status conn_route(struct server *s, struct conn *c, char *locat
                 return status;
             struct http_response r = { .status = HTTP_OK, .content_type = "text/html; charset=utf-8",
                                        .content_length = (long long)c->listing_len };
-            conn_start_response(s, c, &r, NULL, 0);
+            conn_start_response(s, c, &r, 0);
             return HTTP_OK;
         }
     }
@@ -365,11 +438,18 @@ static enum http_status conn_route(struct server *s, struct conn *c, char *locat
         return HTTP_FORBIDDEN;
     }
     c->file = fd;
+    if (s->files_above && fd < FD_SETSIZE) { /* leave the numbers select() can watch to sockets */
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, FD_SETSIZE);
+        if (high >= 0) {
+            close(fd);
+            c->file = high;
+        }
+    }
     c->file_off = 0;
     c->file_end = st.st_size;
-    struct http_response r = { .status = HTTP_OK, .content_type = type,
-                               .content_length = (long long)st.st_size, .last_modified = st.st_mtime };
-    conn_start_response(s, c, &r, NULL, 0);
+    struct http_response r = { .status = HTTP_OK, .content_type = type, .content_length = (long long)st.st_size,
+                               .has_last_modified = 1, .last_modified = st.st_mtime };
+    conn_start_response(s, c, &r, 0);
     return HTTP_OK;
 }
 
@@ -474,11 +554,13 @@ static void conn_advance(struct server *s, struct conn *c)
             if (budget == 0)
                 return;
             if (c->sent < c->out_len) {
-                struct iovec iov[2] = { { c->out + c->sent, c->out_len - c->sent },
-                                        { c->listing, c->listing ? c->listing_len : 0 } };
-                n = writev(fd, iov, c->listing ? 2 : 1);
+                size_t head_left = c->out_len - c->sent;
+                size_t listing_part = c->listing && budget > head_left ? budget - head_left : 0;
+                struct iovec iov[2] = { { c->out + c->sent, head_left },
+                                        { c->listing, listing_part < c->listing_len ? listing_part : c->listing_len } };
+                n = writev(fd, iov, listing_part ? 2 : 1);
             } else {
-                n = write(fd, c->listing + (c->sent - c->out_len), total - c->sent);
+                n = write(fd, c->listing + (c->sent - c->out_len), total - c->sent < budget ? total - c->sent : budget);
             }
             if (n < 0 && would_block())
                 return;
@@ -492,7 +574,7 @@ static void conn_advance(struct server *s, struct conn *c)
             budget = (size_t)n < budget ? budget - (size_t)n : 0;
             c->deadline = s->now + s->timeout_ms;
             trace(s, "  fd %d: wrote %zd of %zu bytes", fd, n, total);
-            if (c->sent == total && c->file >= 0)
+            if (c->sent == total && c->file_off < c->file_end)
                 c->state = CONN_WRITE_BODY;
             else if (c->sent == total)
                 conn_finish(s, c);
@@ -536,7 +618,7 @@ static void conn_advance(struct server *s, struct conn *c)
 /* Deals with a connection past its deadline: 408 for a partial request, otherwise a silent close. */
 static void conn_expire(struct server *s, struct conn *c)
 {
-    if (c->state == CONN_READ_HEAD && c->in_len > 0) {
+    if (c->state == CONN_READ_HEAD && c->req.started) {
         trace(s, "  fd %d: request head timed out", (int)(c - s->conn));
         c->keep_alive = 0;
         c->req.line.len = 0;
@@ -554,13 +636,8 @@ static void server_refuse(struct server *s, int fd)
 {
     char out[HTTP_RESPONSE_HEAD_MAX];
     struct http_buf b = { out, 0, sizeof out, 0 };
-    char body[512];
-    struct http_buf bb = { body, 0, sizeof body, 0 };
-    http_format_error_body(&bb, HTTP_UNAVAILABLE);
-    struct http_response r = { .status = HTTP_UNAVAILABLE, .date = s->date, .close = 1,
-                               .content_type = "text/html; charset=utf-8", .content_length = (long long)bb.len };
-    http_format_head(&b, &r);
-    http_buf_put(&b, body, bb.len);
+    struct http_response r = { .status = HTTP_UNAVAILABLE, .date = s->date, .close = 1 };
+    http_format_page(&b, &r, 0);
     if (send(fd, out, b.len, 0) < 0)
         trace(s, "  fd %d: 503 not sent: %s", fd, strerror(errno));
     trace(s, "  fd %d: refused with 503 (descriptor above FD_SETSIZE)", fd);
@@ -603,16 +680,28 @@ static void server_accept(struct server *s)
     }
 }
 
-/* Prints the round's line of the teaching trace: the ready count and connections per state. */
-static void trace_round(const struct server *s, int ready, const int *per_state)
+/* Queues the round's line of the teaching trace: the ready count and connections per state. */
+static void trace_round(struct server *s, int ready, const int *per_state)
 {
+    char line[256];
+    struct http_buf b = { line, 0, sizeof line, 0 };
     if (!s->verbose)
         return;
-    fprintf(stderr, "select: %d ready; %d open", ready, s->conns);
+    http_buf_printf(&b, "select: %d ready; %d open", ready, s->conns);
     for (int i = CONN_READ_HEAD; i < CONN_STATES; i++)
         if (per_state[i])
-            fprintf(stderr, ", %d %s", per_state[i], state_names[i]);
-    fputc('\n', stderr);
+            http_buf_printf(&b, ", %d %s", per_state[i], state_names[i]);
+    trace(s, "%.*s", (int)b.len, line);
+}
+
+/* Adds an output queue's descriptor to the write set while it holds text its reader has not taken. */
+static void output_watch(const struct output *q, fd_set *writable, int *max_fd)
+{
+    if (q->nonblocking && q->len > 0 && q->fd < FD_SETSIZE) {
+        FD_SET(q->fd, writable);
+        if (q->fd > *max_fd)
+            *max_fd = q->fd;
+    }
 }
 
 /* The one select() loop: build the sets, wait, accept, advance ready connections, until a stop signal. */
@@ -644,6 +733,8 @@ static int server_run(struct server *s, const sigset_t *wait_mask)
         } else if (s->conns < s->max_conns && (next < 0 || s->accept_resume < next)) {
             next = s->accept_resume;
         }
+        output_watch(&s->log, &writable, &max_fd);
+        output_watch(&s->trace, &writable, &max_fd);
         long long wait = next < 0 ? 0 : next > s->now ? next - s->now : 0;
         struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000 };
         int ready = pselect(max_fd + 1, &readable, &writable, NULL, next < 0 ? NULL : &ts, wait_mask);
@@ -660,7 +751,8 @@ static int server_run(struct server *s, const sigset_t *wait_mask)
         for (int fd = 0; fd <= max_fd; fd++)
             if ((FD_ISSET(fd, &readable) || FD_ISSET(fd, &writable)) && s->conn[fd].state != CONN_FREE)
                 conn_advance(s, &s->conn[fd]);
-        fflush(stdout);
+        output_flush(&s->log);
+        output_flush(&s->trace);
     }
     return 0;
 }
@@ -695,10 +787,13 @@ static int listen_on(const char *addr, const char *port, char *shown, size_t sho
         exit(2);
     }
     if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &len) < 0 ||
-        getnameinfo((struct sockaddr *)&sa, len, host, sizeof host, serv, sizeof serv,
-                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
         fprintf(stderr, "server: listening socket: %s\n", strerror(errno));
+        exit(1);
+    }
+    if ((err = getnameinfo((struct sockaddr *)&sa, len, host, sizeof host, serv, sizeof serv,
+                           NI_NUMERICHOST | NI_NUMERICSERV)) != 0) {
+        fprintf(stderr, "server: listening socket: %s\n", gai_strerror(err));
         exit(1);
     }
     snprintf(shown, shown_len, sa.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
@@ -725,6 +820,7 @@ static void server_fit_descriptors(struct server *s, int cap_given)
             rl.rlim_cur = old;
         }
     }
+    s->files_above = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > FD_SETSIZE;
     if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= wanted)
         return;
     int fit = rl.rlim_cur > 2 + RESERVED_FDS ? (int)(rl.rlim_cur - RESERVED_FDS) / 2 : 1;
@@ -821,14 +917,25 @@ int main(int argc, char **argv)
         return 1;
     }
     server_tick(s);
-    printf("Serving %s on http://%s/\n", root, shown);
-    fflush(stdout);
+    output_open(&s->log, STDOUT_FILENO);
+    output_open(&s->trace, STDERR_FILENO);
+    struct http_buf b = output_space(&s->log, 0);
+    http_buf_printf(&b, "Serving %s on http://%s/\n", root, shown);
+    output_commit(&s->log, &b);
+    output_flush(&s->log);
     int rc = server_run(s, &wait_mask);
     for (int fd = 0; fd < s->fd_end; fd++)
         if (s->conn[fd].state != CONN_FREE)
             conn_close(s, &s->conn[fd], "shutting down");
     close(s->listen_fd);
     close(s->root_fd);
-    printf("Stopped: %llu requests, %llu body bytes sent\n", s->requests, s->bytes);
+    b = output_space(&s->log, 256);
+    http_buf_printf(&b, "Stopped: %llu requests, %llu body bytes sent", s->requests, s->bytes);
+    if (s->log.dropped || s->trace.dropped)
+        http_buf_printf(&b, "; a slow reader lost %llu log and %llu trace lines", s->log.dropped, s->trace.dropped);
+    http_buf_put(&b, "\n", 1);
+    output_commit(&s->log, &b);
+    output_close(&s->log);
+    output_close(&s->trace);
     return rc;
 }

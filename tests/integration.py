@@ -482,6 +482,11 @@ class Ctx:
         os.mkfifo(os.path.join(self.root, "fifo"))
         os.symlink("c.txt", os.path.join(self.root, "link.txt"))
         self.put("rand1m.bin", os.urandom(1 << 20))
+        self.put("empty.txt", b"")
+        self.put("epoch.txt", b"from 1970\n")
+        os.utime(os.path.join(self.root, "epoch.txt"), (0, 0))
+        with socket.socket(socket.AF_UNIX) as unix_socket:  # the socket file stays after the close
+            unix_socket.bind(os.path.join(self.root, "sock"))
         for name, size in (("big50.bin", BIG50), ("huge5g.bin", HUGE)):
             path = os.path.join(self.root, name)
             with open(path, "wb"):
@@ -1374,6 +1379,120 @@ def test_accept_emfile_pauses(ctx):
         finally:
             for c in clients:
                 c.close()
+
+
+@test
+def test_empty_file_keeps_connection(ctx):
+    """An empty file is 200 with Content-Length 0, and the keep-alive connection goes on to the next request."""
+    with Client(ctx.port) as c:
+        c.send(get("/empty.txt") + get("/c.txt"))
+        r = c.read_response()
+        eq((r.status, r.content_length(), r.body, r.closes()), (200, 0, b"", False), "the empty file")
+        r = c.read_response()
+        eq((r.status, r.body), (200, ctx.files["c.txt"]), "the request pipelined after it")
+
+
+@test
+def test_unix_socket_forbidden(ctx):
+    """A UNIX socket in the tree is a non-regular file: 403, like the FIFO."""
+    check_error_page(fetch(ctx.port, "/sock"), 403)
+
+
+@test
+def test_last_modified_at_epoch(ctx):
+    """A file modified at time 0 still carries Last-Modified."""
+    r = fetch(ctx.port, "/epoch.txt")
+    eq((r.status, r.get("Last-Modified")), (200, "Thu, 01 Jan 1970 00:00:00 GMT"), "status and Last-Modified")
+
+
+@test
+def test_timeout_empty_lines_silent(ctx):
+    """-t 1: empty lines alone do not start a request, so the timeout closes silently, without 408."""
+    with ctx.start("-t", "1", "-q") as srv:
+        with Client(srv.port) as c:
+            c.send(b"\r\n\r\n")
+            data, _ = c.read_to_eof(5)
+            eq(data, b"", "bytes sent to a connection that sent only empty lines")
+
+
+@test
+def test_stalled_stdout_does_not_block(ctx):
+    """With nobody reading its stdout pipe, the server goes on serving (log lines are dropped and counted);
+    once the pipe is read again, new lines arrive."""
+    proc = subprocess.Popen([ctx.binary, "-p", "0", "-r", ctx.root], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        port = int(re.search(rb":(\d+)/$", proc.stdout.readline().rstrip()).group(1))
+        requests = 3000  # about 250 KB of log: more than the pipe and the server's queue hold
+        with Client(port, timeout=10) as c:
+            for start in range(0, requests, 100):
+                c.send(get("/c.txt") * 100)
+                for _ in range(100):
+                    eq(c.read_response().status, 200, "a request while stdout is not read")
+        eq(fetch(port, "/c.txt").status, 200, "a new client while stdout is not read")
+        lines = []
+        reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+        reader.start()
+        with Client(port) as c:
+            c.send(get("/c.txt?after-the-stall"))
+            eq(c.read_response().status, 200, "a request once stdout is read again")
+        wait_until(lambda: any(b"after-the-stall" in l for l in lines), 5, "the log line written after the stall")
+        proc.send_signal(signal.SIGTERM)
+        eq(proc.wait(10), 0, "exit status")
+        reader.join(5)
+        summary = lines[-1].decode()
+        m = re.search(r"a slow reader lost (\d+) log", summary)
+        check(m and int(m.group(1)) > 0, f"summary line does not count dropped lines: {summary!r}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+@test
+def test_big_listing_sent_in_slices(ctx):
+    """A listing larger than one round's slice (256 KiB) is written a slice at a time, and arrives whole."""
+    root = tempfile.mkdtemp(prefix="server-it-listing-")
+    try:
+        names = [f"{i:04d}-" + "n" * 120 for i in range(3000)]
+        for name in names:
+            open(os.path.join(root, name), "wb").close()
+        with Server(ctx.binary, root, ("-v", "-q")) as srv:
+            with Client(srv.port, timeout=10) as c:
+                c.send(get("/"))
+                r = c.read_response()
+            eq(r.status, 200, "status")
+            check(r.content_length() > 2 * 256 * 1024, f"listing of {r.content_length()} bytes is not large")
+            check(names[0].encode() in r.body and names[-1].encode() in r.body, "first or last entry missing")
+            writes = [int(n) for n in re.findall(r"wrote (\d+) of \d+ bytes", srv.stderr())]
+            check(len(writes) >= 3 and max(writes) <= 256 * 1024, f"writes per round: {writes}")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@test
+def test_body_file_above_fd_setsize(ctx):
+    """A download's file descriptor is moved above FD_SETSIZE (1024), leaving the low numbers to sockets."""
+    with ctx.start("-q") as srv:
+        with open(f"/proc/{srv.pid}/limits") as f:
+            soft = re.search(r"^Max open files\s+(\S+)", f.read(), re.M).group(1)
+        if soft != "unlimited" and int(soft) <= 1024:
+            raise Skip(f"descriptor limit {soft} leaves no room above FD_SETSIZE")
+        with Client(srv.port, rcvbuf=4096) as c:
+            c.send(get("/big50.bin"))
+            eq(c.read_head().status, 200, "status")
+
+            def body_fd():
+                for fd in os.listdir(f"/proc/{srv.pid}/fd"):
+                    try:
+                        if os.readlink(f"/proc/{srv.pid}/fd/{fd}").endswith("/big50.bin"):
+                            return int(fd)
+                    except OSError:
+                        pass
+                return None
+            fd = wait_until(body_fd, 5, "the open body file")
+            check(fd >= 1024, f"body file on descriptor {fd}, below FD_SETSIZE")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -155,6 +155,16 @@ static void test_limits(void)
     free(buf);
 }
 
+/* Empty lines before a request do not start it, so a timeout then closes silently instead of with 408. */
+static void test_started(void)
+{
+    struct http_request r;
+    http_request_init(&r);
+    check(http_parse(&r, "\r\n\r\n", 4) == HTTP_NEED_MORE && !r.started, "started", "empty lines only");
+    check(http_parse(&r, "\r\n\r\nG", 5) == HTTP_NEED_MORE && r.started && r.line.len == 0, "started",
+          "the first byte of the method starts the request; the line is not complete yet");
+}
+
 /* Pipelined requests: the parser stops at the end of the first head, leaving the rest untouched. */
 static void test_pipelining(void)
 {
@@ -332,7 +342,7 @@ static void test_heads(void)
     struct http_buf b = { out, 0, sizeof out - 1, 0 };
     struct http_response r = { .status = HTTP_OK, .date = "Sun, 06 Nov 1994 08:49:37 GMT",
                                .content_type = "text/plain; charset=utf-8", .content_length = 5368709120LL,
-                               .last_modified = 784111777 };
+                               .has_last_modified = 1, .last_modified = 784111777 };
     http_format_head(&b, &r);
     out[b.len] = '\0';
     check(strcmp(out, "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nServer: " HTTP_SERVER_NAME "\r\n"
@@ -356,9 +366,26 @@ static void test_heads(void)
     check(strstr(out, "\r\nLocation: /d/?q=1\r\n") && strstr(out, "\r\nConnection: keep-alive\r\n"), "head", out);
 
     b.len = 0;
-    http_format_error_body(&b, HTTP_NOT_FOUND);
+    r = (struct http_response){ .status = HTTP_OK, .date = "D", .has_last_modified = 1, .last_modified = 0 };
+    http_format_head(&b, &r);
     out[b.len] = '\0';
-    check(strstr(out, "<title>404 Not Found</title>") && strstr(out, "<h1>404 Not Found</h1>"), "error body", out);
+    check(strstr(out, "\r\nLast-Modified: Thu, 01 Jan 1970 00:00:00 GMT\r\n") != NULL, "head", "Last-Modified at the epoch");
+
+    b.len = 0;
+    struct http_response page = { .status = HTTP_NOT_FOUND, .date = "D" };
+    size_t head_len = http_format_page(&b, &page, 0);
+    out[b.len] = '\0';
+    check(strstr(out, "<title>404 Not Found</title>") && strstr(out, "<h1>404 Not Found</h1>") &&
+          strstr(out, "Content-Type: text/html; charset=utf-8\r\n") && head_len < b.len &&
+          memcmp(out + head_len - 4, "\r\n\r\n", 4) == 0 && (long long)(b.len - head_len) == page.content_length,
+          "page", out);
+
+    size_t full = b.len;
+    b.len = 0;
+    page = (struct http_response){ .status = HTTP_NOT_FOUND, .date = "D" };
+    head_len = http_format_page(&b, &page, 1);
+    check(head_len == b.len && full - b.len == (size_t)page.content_length, "page",
+          "head only: the same head, the same Content-Length, no body");
 
     static const enum http_status statuses[] = { 200, 301, 400, 403, 404, 405, 408, 414, 431, 500, 501, 503, 505 };
     for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
@@ -403,6 +430,7 @@ int main(void)
     test_requests();
     test_limits();
     test_pipelining();
+    test_started();
     test_paths();
     test_hidden();
     test_mime();
