@@ -1,8 +1,10 @@
 /* http.c: request parsing, target decoding, MIME types, dates and response formatting; pure functions only. */
 #include "http.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -83,10 +85,16 @@ static void parse_connection(struct http_request *r, const char *v, size_t len)
 /* Records one complete header field if the server acts on it, then expects the next field. */
 static enum http_status field_done(struct http_request *r, const char *buf)
 {
+    static const char *const kept[HTTP_FIELD_COUNT] = {
+        "Range", "If-Range", "If-None-Match", "If-Modified-Since", "Accept-Encoding"
+    };
     size_t name_len = r->name_end - r->mark, len = r->value_end - r->value_start;
     r->state = P_FIELD_START;
     if (++r->field_count > HTTP_FIELDS_MAX)
         return HTTP_FIELDS_TOO_LARGE;
+    for (int f = 0; f < HTTP_FIELD_COUNT; f++)
+        if (span_is(buf, r->mark, name_len, kept[f], 1))
+            r->field[f] = (struct http_span){ r->value_start, len };
     if (span_is(buf, r->mark, name_len, "Host", 1))
         r->hosts++;
     else if (span_is(buf, r->mark, name_len, "Connection", 1))
@@ -318,18 +326,56 @@ int http_path_hidden(const char *path)
     return 0;
 }
 
-/* Returns the Content-Type for a path from its extension; unknown types are application/octet-stream. */
-const char *http_mime_type(const char *path)
+/* Orders MIME entries by extension, ignoring case, for sorting and binary search. */
+static int mime_compare(const void *a, const void *b)
 {
-    static const char *const table[][2] = {
-        { "html", "text/html; charset=utf-8" }, { "htm", "text/html; charset=utf-8" },
-        { "css", "text/css; charset=utf-8" }, { "js", "text/javascript; charset=utf-8" },
-        { "mjs", "text/javascript; charset=utf-8" }, { "json", "application/json" },
-        { "txt", "text/plain; charset=utf-8" }, { "md", "text/markdown; charset=utf-8" },
-        { "csv", "text/csv; charset=utf-8" }, { "xml", "application/xml" },
-        { "svg", "image/svg+xml" }, { "png", "image/png" }, { "jpg", "image/jpeg" },
-        { "jpeg", "image/jpeg" }, { "gif", "image/gif" }, { "webp", "image/webp" },
-        { "avif", "image/avif" }, { "ico", "image/vnd.microsoft.icon" },
+    return strcasecmp(((const struct http_mime_entry *)a)->ext, ((const struct http_mime_entry *)b)->ext);
+}
+
+/*
+ * Indexes the text of a mime.types file in place (lines of "type ext ext ...", '#' comments): the
+ * words are NUL-terminated where they stand. Fills at most max entries, sorted; returns how many.
+ */
+size_t http_mime_index(char *text, struct http_mime_entry *entries, size_t max)
+{
+    size_t count = 0;
+    char *p = text;
+    while (*p != '\0') {
+        const char *type = NULL;
+        int comment = 0;
+        while (*p != '\0' && *p != '\n') {
+            while (*p == ' ' || *p == '\t' || *p == '\r')
+                *p++ = '\0';
+            char *word = p;
+            while (*p != '\0' && *p != '\n' && *p != ' ' && *p != '\t' && *p != '\r')
+                p++;
+            comment = comment || *word == '#'; /* a comment runs from a word starting with '#' */
+            if (comment || p == word)
+                continue;
+            if (type == NULL)
+                type = word;
+            else if (count < max)
+                entries[count++] = (struct http_mime_entry){ word, type };
+            if (*p == ' ' || *p == '\t' || *p == '\r')
+                *p++ = '\0';
+        }
+        if (*p == '\n')
+            *p++ = '\0';
+    }
+    qsort(entries, count, sizeof *entries, mime_compare);
+    return count;
+}
+
+/* Returns a path's MIME type from its extension: the built-in table first, then the system's. */
+const char *http_mime_type(const struct http_mime *system, const char *path)
+{
+    static const struct http_mime_entry builtin[] = {
+        { "html", "text/html" }, { "htm", "text/html" }, { "css", "text/css" },
+        { "js", "text/javascript" }, { "mjs", "text/javascript" }, { "json", "application/json" },
+        { "txt", "text/plain" }, { "md", "text/markdown" }, { "csv", "text/csv" },
+        { "xml", "application/xml" }, { "svg", "image/svg+xml" }, { "png", "image/png" },
+        { "jpg", "image/jpeg" }, { "jpeg", "image/jpeg" }, { "gif", "image/gif" },
+        { "webp", "image/webp" }, { "avif", "image/avif" }, { "ico", "image/vnd.microsoft.icon" },
         { "wasm", "application/wasm" }, { "pdf", "application/pdf" }, { "mp4", "video/mp4" },
         { "webm", "video/webm" }, { "mp3", "audio/mpeg" }, { "ogg", "audio/ogg" },
         { "wav", "audio/wav" }, { "woff", "font/woff" }, { "woff2", "font/woff2" },
@@ -338,11 +384,15 @@ const char *http_mime_type(const char *path)
     };
     const char *base = strrchr(path, '/');
     const char *dot = strrchr(base ? base : path, '.');
-    if (dot != NULL)
-        for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-            if (strcasecmp(dot + 1, table[i][0]) == 0)
-                return table[i][1];
-    return "application/octet-stream";
+    if (dot == NULL)
+        return "application/octet-stream";
+    struct http_mime_entry key = { dot + 1, NULL };
+    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
+        if (mime_compare(&key, &builtin[i]) == 0)
+            return builtin[i].type;
+    const struct http_mime_entry *found = system == NULL || system->count == 0 ? NULL :
+        bsearch(&key, system->entry, system->count, sizeof key, mime_compare);
+    return found ? found->type : "application/octet-stream";
 }
 
 /* Returns the reason phrase for a status. */
@@ -350,13 +400,16 @@ const char *http_reason(enum http_status status)
 {
     switch (status) {
     case HTTP_OK: return "OK";
+    case HTTP_PARTIAL_CONTENT: return "Partial Content";
     case HTTP_MOVED_PERMANENTLY: return "Moved Permanently";
+    case HTTP_NOT_MODIFIED: return "Not Modified";
     case HTTP_BAD_REQUEST: return "Bad Request";
     case HTTP_FORBIDDEN: return "Forbidden";
     case HTTP_NOT_FOUND: return "Not Found";
     case HTTP_METHOD_NOT_ALLOWED: return "Method Not Allowed";
     case HTTP_REQUEST_TIMEOUT: return "Request Timeout";
     case HTTP_URI_TOO_LONG: return "URI Too Long";
+    case HTTP_RANGE_NOT_SATISFIABLE: return "Range Not Satisfiable";
     case HTTP_FIELDS_TOO_LARGE: return "Request Header Fields Too Large";
     case HTTP_INTERNAL_ERROR: return "Internal Server Error";
     case HTTP_NOT_IMPLEMENTED: return "Not Implemented";
@@ -397,6 +450,264 @@ void http_format_log_date(char out[HTTP_LOG_DATE_SIZE], time_t t)
     snprintf(out, HTTP_LOG_DATE_SIZE, "%02u/%s/%04u:%02u:%02u:%02u +0000", (unsigned)tm.tm_mday % 100,
              month_names[tm.tm_mon], (unsigned)(tm.tm_year + 1900) % 10000, (unsigned)tm.tm_hour % 100,
              (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100);
+}
+
+/* Formats the entity tag of a file from its identity, size and modification time (ns). */
+void http_format_etag(char out[HTTP_ETAG_SIZE], unsigned long long inode, long long size, long long mtime_ns)
+{
+    snprintf(out, HTTP_ETAG_SIZE, "\"%llx-%llx-%llx\"", inode, (unsigned long long)size,
+             (unsigned long long)mtime_ns);
+}
+
+/* Reads exactly n decimal digits; returns -1 unless all n are digits. */
+static int read_digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* Returns the month (0-11) whose three-letter name starts s, or -1. */
+static int read_month(const char *s)
+{
+    for (int m = 0; m < 12; m++)
+        if (strncmp(s, month_names[m], 3) == 0)
+            return m;
+    return -1;
+}
+
+/* Says whether s (n bytes) is a day name: abbreviated, or in full when full is set. */
+static int is_day_name(const char *s, size_t n, int full)
+{
+    static const char *const full_names[7] = { "Sunday", "Monday", "Tuesday", "Wednesday",
+                                               "Thursday", "Friday", "Saturday" };
+    for (int d = 0; d < 7; d++)
+        if (full ? n == strlen(full_names[d]) && strncmp(s, full_names[d], n) == 0
+                 : n == 3 && strncmp(s, day_names[d], 3) == 0)
+            return 1;
+    return 0;
+}
+
+/* Counts days from 1970-01-01 to a date of the proleptic Gregorian calendar (month 1-12). */
+static long long days_from_civil(long long y, int m, int d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    long long year_of_era = y - era * 400;
+    long long day_of_year = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    return era * 146097 + year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year - 719468;
+}
+
+/*
+ * Parses an HTTP date in any of its three forms (RFC 9110 5.6.7): IMF-fixdate, RFC 850 and asctime.
+ * A two-digit year is the latest one not more than 50 years after now. Returns 1 and sets *out, or 0.
+ */
+int http_parse_date(const char *s, size_t len, time_t now, time_t *out)
+{
+    int day, month, year, clock_at;
+    const char *comma = memchr(s, ',', len);
+    if (len == 29 && comma == s + 3 && is_day_name(s, 3, 0) && memcmp(s + 25, " GMT", 4) == 0 &&
+        s[4] == ' ' && s[7] == ' ' && s[11] == ' ' && s[16] == ' ') { /* Sun, 06 Nov 1994 08:49:37 GMT */
+        day = read_digits(s + 5, 2);
+        month = read_month(s + 8);
+        year = read_digits(s + 12, 4);
+        clock_at = 17;
+    } else if (comma != NULL && is_day_name(s, (size_t)(comma - s), 1) && s + len - comma == 24 &&
+               comma[1] == ' ' && comma[4] == '-' && comma[8] == '-' && comma[11] == ' ' &&
+               memcmp(comma + 20, " GMT", 4) == 0) { /* Sunday, 06-Nov-94 08:49:37 GMT */
+        day = read_digits(comma + 2, 2);
+        month = read_month(comma + 5);
+        year = read_digits(comma + 9, 2);
+        int this_year = utc(now).tm_year + 1900;
+        if (year >= 0)
+            year += this_year / 100 * 100 + (year + this_year / 100 * 100 > this_year + 50 ? -100 : 0);
+        clock_at = (int)(comma - s) + 12;
+    } else if (len == 24 && is_day_name(s, 3, 0) && s[3] == ' ' && s[7] == ' ' && s[10] == ' ' &&
+               s[19] == ' ') { /* Sun Nov  6 08:49:37 1994 */
+        day = s[8] == ' ' ? read_digits(s + 9, 1) : read_digits(s + 8, 2);
+        month = read_month(s + 4);
+        year = read_digits(s + 20, 4);
+        clock_at = 11;
+    } else {
+        return 0;
+    }
+    const char *c = s + clock_at;
+    int hour = read_digits(c, 2), minute = read_digits(c + 3, 2), second = read_digits(c + 6, 2);
+    static const int month_days[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    int leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    if (c[2] != ':' || c[5] != ':' || year < 0 || month < 0 || day < 1 || day > month_days[month] ||
+        (month == 1 && day == 29 && !leap) || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
+        second < 0 || second > 60)
+        return 0;
+    *out = (time_t)(days_from_civil(year, month + 1, day) * 86400 + hour * 3600 + minute * 60 + second);
+    return 1;
+}
+
+/* Skips optional whitespace (spaces and tabs). */
+static size_t skip_ows(const char *v, size_t len, size_t i)
+{
+    while (i < len && (v[i] == ' ' || v[i] == '\t'))
+        i++;
+    return i;
+}
+
+/*
+ * Says whether an entity-tag list (If-None-Match, If-Range) names etag. "*" matches any tag. Weak
+ * comparison ignores W/ prefixes; strong comparison never matches a weak tag. A malformed list matches nothing.
+ */
+int http_etag_match(const char *v, size_t len, const char *etag, int weak)
+{
+    size_t i = skip_ows(v, len, 0), n = strlen(etag);
+    if (i < len && v[i] == '*')
+        return skip_ows(v, len, i + 1) == len;
+    for (;;) {
+        while (i < len && (v[i] == ',' || v[i] == ' ' || v[i] == '\t')) /* empty list elements are allowed */
+            i++;
+        if (i == len)
+            return 0;
+        int is_weak = len - i >= 2 && v[i] == 'W' && v[i + 1] == '/';
+        i += is_weak ? 2 : 0;
+        if (i >= len || v[i] != '"')
+            return 0;
+        size_t start = i++;
+        while (i < len && v[i] != '"' && (unsigned char)v[i] > ' ' && v[i] != 0x7f)
+            i++;
+        if (i >= len || v[i] != '"')
+            return 0;
+        i++;
+        if ((weak || !is_weak) && i - start == n && memcmp(v + start, etag, n) == 0)
+            return 1;
+        i = skip_ows(v, len, i);
+        if (i < len && v[i] != ',')
+            return 0;
+    }
+}
+
+/* Reads a decimal number at v[*i], saturating at LLONG_MAX; returns -1 when no digit is there. */
+static long long read_number(const char *v, size_t len, size_t *i)
+{
+    long long n = -1;
+    for (; *i < len && v[*i] >= '0' && v[*i] <= '9'; (*i)++) {
+        int digit = v[*i] - '0';
+        n = n < 0 ? digit : n > (LLONG_MAX - digit) / 10 ? LLONG_MAX : n * 10 + digit;
+    }
+    return n;
+}
+
+/*
+ * Reads a Range value for a file of size bytes (RFC 9110 14.2). One range gives HTTP_PARTIAL_CONTENT
+ * with *first and *last (inclusive, the end clamped to the file); one that starts past the end gives
+ * HTTP_RANGE_NOT_SATISFIABLE. Invalid syntax or several ranges give HTTP_OK: the whole file.
+ */
+enum http_status http_parse_range(const char *v, size_t len, long long size, long long *first, long long *last)
+{
+    long long start = -1, end = -1;
+    int ranges = 0;
+    if (len < 6 || strncasecmp(v, "bytes=", 6) != 0)
+        return HTTP_OK;
+    for (size_t i = 6; (i = skip_ows(v, len, i)) < len;) {
+        if (v[i] == ',') {
+            i++;
+            continue;
+        }
+        if (++ranges > 1)
+            return HTTP_OK;
+        start = read_number(v, len, &i);
+        if (i >= len || v[i++] != '-')
+            return HTTP_OK;
+        end = read_number(v, len, &i);
+        i = skip_ows(v, len, i);
+        if ((start < 0 && end < 0) || (start >= 0 && end >= 0 && end < start) || (i < len && v[i] != ','))
+            return HTTP_OK;
+    }
+    if (ranges == 0)
+        return HTTP_OK;
+    if (start < 0 ? end == 0 || size == 0 : start >= size)
+        return HTTP_RANGE_NOT_SATISFIABLE;
+    *first = start >= 0 ? start : end >= size ? 0 : size - end;
+    *last = start >= 0 && end >= 0 && end < size ? end : size - 1;
+    return HTTP_PARTIAL_CONTENT;
+}
+
+/* Says whether a qvalue is above zero; an invalid one counts as zero. */
+static int q_positive(const char *v, size_t n)
+{
+    if (n == 0 || (v[0] != '0' && v[0] != '1'))
+        return 0;
+    if (v[0] == '1')
+        return 1;
+    for (size_t i = 1; i < n; i++)
+        if (v[i] >= '1' && v[i] <= '9')
+            return 1;
+    return 0;
+}
+
+/* Says whether an Accept-Encoding value accepts gzip: by its own q, else by the q of "*". */
+int http_accepts_gzip(const char *v, size_t len)
+{
+    int gzip = -1, any = -1;
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && (v[i] == ',' || v[i] == ' ' || v[i] == '\t'))
+            i++;
+        size_t name = i;
+        while (i < len && (is_tchar((unsigned char)v[i])))
+            i++;
+        size_t name_len = i - name;
+        int accepted = 1;
+        for (i = skip_ows(v, len, i); i < len && v[i] == ';'; i = skip_ows(v, len, i)) {
+            i = skip_ows(v, len, i + 1);
+            int is_q = len - i >= 2 && (v[i] == 'q' || v[i] == 'Q') && v[i + 1] == '=';
+            size_t value = i += is_q ? 2 : 0;
+            while (i < len && v[i] != ',' && v[i] != ';' && v[i] != ' ' && v[i] != '\t')
+                i++;
+            if (is_q)
+                accepted = q_positive(v + value, i - value);
+        }
+        if (span_is(v, name, name_len, "gzip", 1) || span_is(v, name, name_len, "x-gzip", 1))
+            gzip = accepted;
+        else if (span_is(v, name, name_len, "*", 0))
+            any = accepted;
+        while (i < len && v[i] != ',')
+            i++;
+    }
+    return gzip >= 0 ? gzip : any == 1;
+}
+
+/*
+ * Decides how to answer a GET or HEAD of a file from the request's validators and Range:
+ * 304 when If-None-Match (or, without it, If-Modified-Since) says the client's copy is current,
+ * 206 or 416 for a Range that If-Range (if sent) allows, else 200. Sets *first and *last for a 206.
+ */
+enum http_status http_file_status(const struct http_request *r, const char *buf, const char *etag, time_t mtime,
+                                  long long size, time_t now, long long *first, long long *last)
+{
+    const struct http_span *f = r->field;
+    const char *v;
+    time_t date;
+    if (f[HTTP_FIELD_IF_NONE_MATCH].off != 0) {
+        v = buf + f[HTTP_FIELD_IF_NONE_MATCH].off;
+        if (http_etag_match(v, f[HTTP_FIELD_IF_NONE_MATCH].len, etag, 1))
+            return HTTP_NOT_MODIFIED;
+    } else if (f[HTTP_FIELD_IF_MODIFIED_SINCE].off != 0) {
+        v = buf + f[HTTP_FIELD_IF_MODIFIED_SINCE].off;
+        if (http_parse_date(v, f[HTTP_FIELD_IF_MODIFIED_SINCE].len, now, &date) && mtime <= date)
+            return HTTP_NOT_MODIFIED;
+    }
+    if (f[HTTP_FIELD_RANGE].off == 0)
+        return HTTP_OK;
+    if (f[HTTP_FIELD_IF_RANGE].off != 0) {
+        size_t n = f[HTTP_FIELD_IF_RANGE].len;
+        v = buf + f[HTTP_FIELD_IF_RANGE].off;
+        if (n > 0 && (v[0] == '"' || v[0] == 'W') ? !http_etag_match(v, n, etag, 0)
+                                                  : !http_parse_date(v, n, now, &date) || date != mtime)
+            return HTTP_OK;
+    }
+    return http_parse_range(buf + f[HTTP_FIELD_RANGE].off, f[HTTP_FIELD_RANGE].len, size, first, last);
 }
 
 /* Appends n bytes, or marks the buffer overflowed when they do not fit. */
@@ -471,14 +782,27 @@ void http_format_head(struct http_buf *b, const struct http_response *r)
 {
     http_buf_printf(b, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: " HTTP_SERVER_NAME "\r\n", (int)r->status,
                     http_reason(r->status), r->date);
-    if (r->content_type != NULL)
-        http_buf_printf(b, "Content-Type: %s\r\n", r->content_type);
-    http_buf_printf(b, "Content-Length: %lld\r\n", r->content_length);
+    if (r->status != HTTP_NOT_MODIFIED) { /* a 304 has no content to describe */
+        if (r->content_type != NULL)
+            http_buf_printf(b, "Content-Type: %s%s\r\n", r->content_type,
+                            strncmp(r->content_type, "text/", 5) == 0 ? "; charset=utf-8" : "");
+        http_buf_printf(b, "Content-Length: %lld\r\n", r->content_length);
+        if (r->gzip)
+            http_buf_printf(b, "Content-Encoding: gzip\r\n");
+    }
     if (r->has_last_modified) {
         char date[HTTP_DATE_SIZE];
         http_format_date(date, r->last_modified);
         http_buf_printf(b, "Last-Modified: %s\r\n", date);
     }
+    if (r->etag != NULL)
+        http_buf_printf(b, "ETag: %s\r\nAccept-Ranges: bytes\r\n", r->etag);
+    if (r->vary_encoding)
+        http_buf_printf(b, "Vary: Accept-Encoding\r\n");
+    if (r->status == HTTP_PARTIAL_CONTENT)
+        http_buf_printf(b, "Content-Range: bytes %lld-%lld/%lld\r\n", r->range_first, r->range_last, r->full_size);
+    else if (r->status == HTTP_RANGE_NOT_SATISFIABLE)
+        http_buf_printf(b, "Content-Range: bytes */%lld\r\n", r->full_size);
     if (r->location != NULL)
         http_buf_printf(b, "Location: %s\r\n", r->location);
     if (r->status == HTTP_METHOD_NOT_ALLOWED)
@@ -501,7 +825,7 @@ size_t http_format_page(struct http_buf *b, struct http_response *r, int head_on
     http_buf_printf(&body, "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
                            "<body><h1>%d %s</h1></body></html>\n",
                     (int)r->status, http_reason(r->status), (int)r->status, http_reason(r->status));
-    r->content_type = "text/html; charset=utf-8";
+    r->content_type = "text/html";
     r->content_length = (long long)body.len;
     size_t start = b->len;
     http_format_head(b, r);

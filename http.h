@@ -13,6 +13,7 @@
 #define HTTP_OUTPUT_QUEUE (64 * 1024) /* bytes of log or trace waiting for a slow stdout or stderr */
 #define HTTP_DATE_SIZE 30              /* "Sun, 06 Nov 1994 08:49:37 GMT" and its NUL */
 #define HTTP_LOG_DATE_SIZE 27          /* "06/Nov/1994:08:49:37 +0000" and its NUL */
+#define HTTP_ETAG_SIZE 64              /* a quoted entity tag of three hex numbers and its NUL */
 #define HTTP_SLICE_BYTES (256 * 1024)  /* bytes one connection may send per select() round */
 #define HTTP_LINGER_MS 2000            /* how long a closing connection drains unread input */
 #define HTTP_ACCEPT_PAUSE_MS 100       /* accept() pause after EMFILE or ENFILE */
@@ -23,13 +24,16 @@
 enum http_status {
     HTTP_NEED_MORE = 0,
     HTTP_OK = 200,
+    HTTP_PARTIAL_CONTENT = 206,
     HTTP_MOVED_PERMANENTLY = 301,
+    HTTP_NOT_MODIFIED = 304,
     HTTP_BAD_REQUEST = 400,
     HTTP_FORBIDDEN = 403,
     HTTP_NOT_FOUND = 404,
     HTTP_METHOD_NOT_ALLOWED = 405,
     HTTP_REQUEST_TIMEOUT = 408,
     HTTP_URI_TOO_LONG = 414,
+    HTTP_RANGE_NOT_SATISFIABLE = 416,
     HTTP_FIELDS_TOO_LARGE = 431,
     HTTP_INTERNAL_ERROR = 500,
     HTTP_NOT_IMPLEMENTED = 501,
@@ -38,6 +42,16 @@ enum http_status {
 };
 
 enum http_method { HTTP_METHOD_UNKNOWN, HTTP_METHOD_GET, HTTP_METHOD_HEAD, HTTP_METHOD_OTHER };
+
+/* Request fields whose values the server reads when it sends a file. */
+enum http_field {
+    HTTP_FIELD_RANGE,
+    HTTP_FIELD_IF_RANGE,
+    HTTP_FIELD_IF_NONE_MATCH,
+    HTTP_FIELD_IF_MODIFIED_SINCE,
+    HTTP_FIELD_ACCEPT_ENCODING,
+    HTTP_FIELD_COUNT
+};
 
 /* Bytes [off, off + len) of the buffer the request was parsed from. */
 struct http_span {
@@ -60,19 +74,35 @@ struct http_request {
     int minor;                     /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
     long long content_length;      /* -1 when absent */
     int keep_alive;                /* the connection may serve another request */
+    struct http_span field[HTTP_FIELD_COUNT]; /* the last value of each; off is 0 when it was not sent */
 };
 
 /* What a response head says; the server fills it, http_format_head writes it. */
 struct http_response {
     enum http_status status;
     const char *date;          /* the current Date value, formatted by the caller once a second */
-    const char *content_type;
+    const char *content_type;  /* text/ types are sent with "; charset=utf-8" */
     long long content_length;
     int has_last_modified;
     time_t last_modified;
+    const char *etag;          /* NULL: none; a file response also says Accept-Ranges: bytes */
+    int gzip;                  /* Content-Encoding: gzip */
+    int vary_encoding;         /* the file has a .gz sibling: Vary: Accept-Encoding */
+    long long range_first, range_last, full_size; /* Content-Range of a 206, or of a 416 (full_size) */
     const char *location;      /* NULL: no Location */
     int close;                 /* send Connection: close */
     int keep_alive_echo;       /* an HTTP/1.0 client asked for keep-alive: say yes */
+};
+
+/* One extension of a MIME table and its type. */
+struct http_mime_entry {
+    const char *ext, *type;
+};
+
+/* The system's MIME table (/etc/mime.types), sorted by extension; it extends the built-in one. */
+struct http_mime {
+    struct http_mime_entry *entry;
+    size_t count;
 };
 
 /* A fixed-size output buffer; a write that does not fit sets overflow and leaves len alone. */
@@ -86,7 +116,15 @@ void http_request_init(struct http_request *r);
 enum http_status http_parse(struct http_request *r, const char *buf, size_t len);
 enum http_status http_target_path(const char *target, size_t len, char *path, size_t cap, size_t *query);
 int http_path_hidden(const char *path);
-const char *http_mime_type(const char *path);
+size_t http_mime_index(char *text, struct http_mime_entry *entries, size_t max);
+const char *http_mime_type(const struct http_mime *system, const char *path);
+void http_format_etag(char out[HTTP_ETAG_SIZE], unsigned long long inode, long long size, long long mtime_ns);
+int http_parse_date(const char *s, size_t len, time_t now, time_t *out);
+int http_etag_match(const char *list, size_t len, const char *etag, int weak);
+enum http_status http_parse_range(const char *v, size_t len, long long size, long long *first, long long *last);
+int http_accepts_gzip(const char *v, size_t len);
+enum http_status http_file_status(const struct http_request *r, const char *buf, const char *etag, time_t mtime,
+                                  long long size, time_t now, long long *first, long long *last);
 const char *http_reason(enum http_status status);
 void http_format_date(char out[HTTP_DATE_SIZE], time_t t);
 void http_format_log_date(char out[HTTP_LOG_DATE_SIZE], time_t t);

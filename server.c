@@ -80,6 +80,8 @@ struct server {
     time_t date_second;
     char date[HTTP_DATE_SIZE], log_date[HTTP_LOG_DATE_SIZE];
     struct output log, trace;      /* stdout: the access log; stderr: the -v trace */
+    struct http_mime mime;         /* /etc/mime.types, read once at start */
+    char *mime_text;
     struct conn conn[FD_SETSIZE];
 };
 
@@ -382,14 +384,75 @@ static enum http_status conn_build_listing(struct conn *c, int dir_fd, const cha
     return HTTP_OK;
 }
 
+/* Says whether a file was modified before another one. */
+static int older(const struct stat *a, const struct stat *b)
+{
+    return a->st_mtim.tv_sec < b->st_mtim.tv_sec ||
+           (a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec < b->st_mtim.tv_nsec);
+}
+
+/*
+ * Starts the response for the regular file open on fd at path: its .gz sibling instead when the
+ * client takes gzip and the sibling is not older, then 200, 206, 304 or 416 as the validators say.
+ */
+static void conn_serve_file(struct server *s, struct conn *c, int fd, struct stat *st, char *path)
+{
+    const struct http_span *accept = &c->req.field[HTTP_FIELD_ACCEPT_ENCODING];
+    size_t path_len = strlen(path);
+    struct stat gz;
+    char etag[HTTP_ETAG_SIZE];
+    struct http_response r = { .content_type = http_mime_type(&s->mime, path) };
+    strcpy(path + path_len, ".gz");
+    r.vary_encoding = fstatat(s->root_fd, path + 1, &gz, 0) == 0 && S_ISREG(gz.st_mode);
+    if (r.vary_encoding && accept->off && http_accepts_gzip(c->in + accept->off, accept->len) && !older(&gz, st)) {
+        int gz_fd = openat(s->root_fd, path + 1, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (gz_fd >= 0 && fstat(gz_fd, &gz) == 0 && S_ISREG(gz.st_mode)) {
+            close(fd);
+            fd = gz_fd;
+            *st = gz;
+            r.gzip = 1;
+        } else if (gz_fd >= 0) {
+            close(gz_fd);
+        }
+    }
+    path[path_len] = '\0';
+    http_format_etag(etag, (unsigned long long)st->st_ino, (long long)st->st_size,
+                     (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec);
+    r.etag = etag;
+    r.has_last_modified = 1;
+    r.last_modified = st->st_mtime;
+    r.full_size = r.content_length = (long long)st->st_size;
+    r.range_first = 0;
+    r.range_last = r.full_size - 1;
+    r.status = http_file_status(&c->req, c->in, etag, st->st_mtime, r.full_size, s->date_second, &r.range_first,
+                                &r.range_last);
+    if (r.status == HTTP_NOT_MODIFIED || r.status == HTTP_RANGE_NOT_SATISFIABLE) {
+        close(fd);
+        conn_start_response(s, c, &r, r.status == HTTP_RANGE_NOT_SATISFIABLE);
+        return;
+    }
+    c->file = fd;
+    if (s->files_above && fd < FD_SETSIZE) { /* leave the numbers select() can watch to sockets */
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, FD_SETSIZE);
+        if (high >= 0) {
+            close(fd);
+            c->file = high;
+        }
+    }
+    c->file_off = r.range_first;
+    c->file_end = r.range_last + 1;
+    r.content_length = c->file_end - c->file_off;
+    conn_start_response(s, c, &r, 0);
+}
+
 /* Finds what a GET or HEAD names and starts the response; returns a status for conn_reply otherwise. */
 static enum http_status conn_route(struct server *s, struct conn *c, char *location, size_t location_cap)
 {
-    char path[HTTP_HEAD_MAX + 2];
+    char path[HTTP_HEAD_MAX + 16]; /* the decoded target, then room for "index.html" and ".gz" */
     size_t query;
     const char *target = c->in + c->req.target.off;
     struct stat st;
-    enum http_status status = http_target_path(target, c->req.target.len, path, sizeof path, &query);
+    enum http_status status = http_target_path(target, c->req.target.len, path, HTTP_HEAD_MAX + 2, &query);
     if (status != HTTP_OK)
         return status;
     if (http_path_hidden(path))
@@ -401,7 +464,6 @@ static enum http_status conn_route(struct server *s, struct conn *c, char *locat
         close(fd);
         return HTTP_INTERNAL_ERROR;
     }
-    const char *type = http_mime_type(path);
     size_t path_len = strlen(path);
     if (S_ISDIR(st.st_mode) && path[path_len - 1] != '/') {
         struct http_buf b = { location, 0, location_cap - 1, 0 };
@@ -417,7 +479,7 @@ static enum http_status conn_route(struct server *s, struct conn *c, char *locat
         if (index >= 0 && fstat(index, &st) == 0 && S_ISREG(st.st_mode)) {
             close(fd);
             fd = index;
-            type = http_mime_type("index.html");
+            strcpy(path + path_len, "index.html");
         } else {
             if (index >= 0)
                 close(index);
@@ -427,7 +489,7 @@ static enum http_status conn_route(struct server *s, struct conn *c, char *locat
             }
             if ((status = conn_build_listing(c, fd, path)) != HTTP_OK)
                 return status;
-            struct http_response r = { .status = HTTP_OK, .content_type = "text/html; charset=utf-8",
+            struct http_response r = { .status = HTTP_OK, .content_type = "text/html",
                                        .content_length = (long long)c->listing_len };
             conn_start_response(s, c, &r, 0);
             return HTTP_OK;
@@ -437,19 +499,7 @@ static enum http_status conn_route(struct server *s, struct conn *c, char *locat
         close(fd);
         return HTTP_FORBIDDEN;
     }
-    c->file = fd;
-    if (s->files_above && fd < FD_SETSIZE) { /* leave the numbers select() can watch to sockets */
-        int high = fcntl(fd, F_DUPFD_CLOEXEC, FD_SETSIZE);
-        if (high >= 0) {
-            close(fd);
-            c->file = high;
-        }
-    }
-    c->file_off = 0;
-    c->file_end = st.st_size;
-    struct http_response r = { .status = HTTP_OK, .content_type = type, .content_length = (long long)st.st_size,
-                               .has_last_modified = 1, .last_modified = st.st_mtime };
-    conn_start_response(s, c, &r, 0);
+    conn_serve_file(s, c, fd, &st, path);
     return HTTP_OK;
 }
 
@@ -831,6 +881,35 @@ static void server_fit_descriptors(struct server *s, int cap_given)
         s->max_conns = fit;
 }
 
+/* Reads /etc/mime.types once, so that extensions the built-in table lacks cost nothing per request. */
+static void server_load_mime(struct server *s)
+{
+    const char *file = "/etc/mime.types";
+    struct stat st;
+    size_t have = 0;
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT)
+            fprintf(stderr, "server: %s: %s; using the built-in MIME types\n", file, strerror(errno));
+        return;
+    }
+    if (fstat(fd, &st) == 0 && (s->mime_text = malloc((size_t)st.st_size + 1)) != NULL) {
+        ssize_t n = 1;
+        while (have < (size_t)st.st_size && (n = read(fd, s->mime_text + have, (size_t)st.st_size - have)) != 0) {
+            if (n < 0 && errno != EINTR)
+                break;
+            have += n > 0 ? (size_t)n : 0;
+        }
+        s->mime_text[have] = '\0';
+        size_t max = have / 2 + 1; /* an extension takes at least two bytes: itself and a separator */
+        if (n >= 0 && (s->mime.entry = malloc(max * sizeof *s->mime.entry)) != NULL)
+            s->mime.count = http_mime_index(s->mime_text, s->mime.entry, max);
+    }
+    if (s->mime.entry == NULL)
+        fprintf(stderr, "server: %s: %s; using the built-in MIME types\n", file, strerror(errno));
+    close(fd);
+}
+
 /* Prints the usage text. */
 static void usage(FILE *out)
 {
@@ -911,6 +990,7 @@ int main(int argc, char **argv)
     sigdelset(&wait_mask, SIGINT);
     sigdelset(&wait_mask, SIGTERM);
     server_fit_descriptors(s, cap_given);
+    server_load_mime(s);
     s->listen_fd = listen_on(addr, port, shown, sizeof shown);
     if (s->listen_fd >= FD_SETSIZE) {
         fprintf(stderr, "server: listening socket %d is above FD_SETSIZE\n", s->listen_fd);
@@ -929,6 +1009,8 @@ int main(int argc, char **argv)
             conn_close(s, &s->conn[fd], "shutting down");
     close(s->listen_fd);
     close(s->root_fd);
+    free(s->mime.entry);
+    free(s->mime_text);
     b = output_space(&s->log, 256);
     http_buf_printf(&b, "Stopped: %llu requests, %llu body bytes sent", s->requests, s->bytes);
     if (s->log.dropped || s->trace.dropped)

@@ -10,6 +10,7 @@ then "N passed, N failed"; exits 0 iff nothing failed. Python 3 standard library
 
 import email.utils
 import fcntl
+import gzip
 import os
 import re
 import resource
@@ -31,6 +32,10 @@ MTIME = 1577934245  # Thu, 02 Jan 2020 03:04:05 GMT: every test file gets this m
 MTIME_HTTP = "Thu, 02 Jan 2020 03:04:05 GMT"
 BIG50 = 50 * 1024 * 1024
 HUGE = 5 * 1024 ** 3
+# Bytes written into the sparse 5 GiB file around 2^31 and 2^32 (each starts 4 bytes before the boundary).
+HUGE_MARKS = {2 ** 31 - 4: b"01234567", 2 ** 32 - 4: b"89abcdef"}
+HUGE_END = b"END!"  # its last 4 bytes
+PAGE = b"<!DOCTYPE html>\n<p>" + b"a page that compresses well. " * 40 + b"</p>\n"
 WEIRD = "hello wörld & <x>.txt"
 WEIRD_URL = "/hello%20w%C3%B6rld%20%26%20%3Cx%3E.txt"
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
@@ -39,9 +44,9 @@ DATE_RE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|Ma
                      r"\d{4} \d{2}:\d{2}:\d{2} GMT$")
 # One Common Log Format line; [^"]* makes a raw quote inside the request field impossible to match.
 LOG_RE = re.compile(r'^(\S+) - - \[(\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000)\] "([^"]*)" (\d{3}) (\d+)$')
-REASONS = {200: "OK", 301: "Moved Permanently", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+REASONS = {200: "OK", 206: "Partial Content", 301: "Moved Permanently", 304: "Not Modified", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
            405: "Method Not Allowed", 408: "Request Timeout", 414: "URI Too Long",
-           431: "Request Header Fields Too Large", 501: "Not Implemented", 503: "Service Unavailable",
+           416: "Range Not Satisfiable", 431: "Request Header Fields Too Large", 501: "Not Implemented", 503: "Service Unavailable",
            505: "HTTP Version Not Supported"}
 
 
@@ -492,6 +497,17 @@ class Ctx:
             with open(path, "wb"):
                 pass
             os.truncate(path, size)
+        with open(os.path.join(self.root, "huge5g.bin"), "r+b") as f:
+            for offset, data in HUGE_MARKS.items():
+                os.pwrite(f.fileno(), data, offset)
+            os.pwrite(f.fileno(), HUGE_END, HUGE - len(HUGE_END))
+        self.put("page.html", PAGE)
+        self.put("page.html.gz", gzip.compress(PAGE, mtime=0))
+        self.put("stale.css", b"body { margin: 0 }\n" * 20)
+        self.put("stale.css.gz", gzip.compress(self.files["stale.css"], mtime=0))
+        os.utime(os.path.join(self.root, "stale.css.gz"), (MTIME - 100, MTIME - 100))
+        self.put("book.epub", b"PK not really an epub\n")
+        self.put("cal.ics", b"BEGIN:VCALENDAR\nEND:VCALENDAR\n")
 
     def start_shared(self):
         """Starts the default server most tests share; on failure the tests that need it fail."""
@@ -1643,6 +1659,216 @@ def test_ipv6(ctx):
 
 
 # ---------------------------------------------------------------------------------------------
+# Ranges, validators, MIME table, precompressed files
+
+
+def ask(port, path, fields=b"", method=b"GET"):
+    """One request with extra header fields on a fresh connection; a HEAD or a 304 has no body."""
+    with Client(port) as c:
+        c.send(get(path, extra=fields, method=method))
+        r = c.read_head()
+        if method != b"HEAD" and r.status != 304:
+            r.body = c.read_exact(r.content_length())
+        return r
+
+
+def check_not_modified(r, etag):
+    """A 304: ETag, Last-Modified and Date, and nothing that describes a body."""
+    eq(r.status, 304, "status")
+    eq(r.get("ETag"), etag, "ETag on the 304")
+    check(r.get("Last-Modified") and DATE_RE.match(r.get("Date") or ""), "Last-Modified or Date missing on the 304")
+    eq((r.get("Content-Length"), r.get("Content-Type")), (None, None), "body fields on the 304")
+
+
+@test
+def test_file_validators_sent(ctx):
+    """File responses carry Accept-Ranges, a quoted ETag and Last-Modified; HEAD gives the same ETag; the
+    ETag changes when the file's modification time does; listings and errors carry no ETag."""
+    r = fetch(ctx.port, "/c.txt")
+    etag = r.get("ETag")
+    eq((r.status, r.get("Accept-Ranges"), r.get("Last-Modified")), (200, "bytes", MTIME_HTTP), "fields")
+    check(etag and re.match(r'^"[!#-~]+"$', etag), f"ETag {etag!r} is not a strong quoted tag")
+    eq(ask(ctx.port, "/c.txt", method=b"HEAD").get("ETag"), etag, "ETag of HEAD")
+    path = os.path.join(ctx.root, "c.txt")
+    try:
+        os.utime(path, (MTIME + 1, MTIME + 1))
+        check(fetch(ctx.port, "/c.txt").get("ETag") != etag, "ETag unchanged after the mtime changed")
+    finally:
+        os.utime(path, (MTIME, MTIME))
+    eq(fetch(ctx.port, "/c.txt").get("ETag"), etag, "ETag back with the old mtime")
+    for target in ("/sub/", "/nope"):
+        eq(fetch(ctx.port, target).get("ETag"), None, f"ETag on {target}")
+
+
+@test
+def test_range_forms(ctx):
+    """bytes=a-b, a- and -n each give 206 with Content-Range and the exact slice; an end past the file is clamped."""
+    data, size = ctx.files["rand1m.bin"], len(ctx.files["rand1m.bin"])
+    for spec, first, last in (("0-99", 0, 99), ("1000-", 1000, size - 1), ("-500", size - 500, size - 1),
+                              ("1048000-2000000", 1048000, size - 1), ("-2000000", 0, size - 1), ("7-7", 7, 7)):
+        r = ask(ctx.port, "/rand1m.bin", f"Range: bytes={spec}\r\n".encode())
+        eq((r.status, r.get("Content-Range"), r.content_length()),
+           (206, f"bytes {first}-{last}/{size}", last - first + 1), f"bytes={spec}")
+        check(r.body == data[first:last + 1], f"bytes={spec}: body is not the slice")
+        eq((r.get("Accept-Ranges"), r.get("Last-Modified")), ("bytes", MTIME_HTTP), f"bytes={spec}: file fields")
+
+
+@test
+def test_range_unsatisfiable(ctx):
+    """A range starting past the end, or bytes=-0, gets 416 with Content-Range: bytes */SIZE."""
+    for spec in ("1048576-", "2000000-3000000", "-0"):
+        r = ask(ctx.port, "/rand1m.bin", f"Range: bytes={spec}\r\n".encode())
+        check_error_page(r, 416)
+        eq(r.get("Content-Range"), "bytes */1048576", f"bytes={spec}: Content-Range")
+    r = ask(ctx.port, "/empty.txt", b"Range: bytes=0-\r\n")
+    eq((r.status, r.get("Content-Range")), (416, "bytes */0"), "any range of an empty file")
+
+
+@test
+def test_range_ignored(ctx):
+    """An invalid Range is ignored (200, whole file), and so are several ranges: the choice documented in the README."""
+    for value in ("bytes=5-3", "bytes=abc", "items=0-5", "bytes=", "bytes=0 -5", "bytes=0-1,5-6", "bytes=0-0, -1"):
+        r = ask(ctx.port, "/c.txt", f"Range: {value}\r\n".encode())
+        eq((r.status, r.body, r.get("Content-Range")), (200, ctx.files["c.txt"], None), f"Range: {value}")
+
+
+@test
+def test_head_range_like_get(ctx):
+    """HEAD with a Range answers the head GET would (206, Content-Range, Content-Length), with no body, and the
+    connection goes on."""
+    with Client(ctx.port) as c:
+        c.send(get("/rand1m.bin", extra=b"Range: bytes=10-19\r\n", method=b"HEAD") +
+               get("/rand1m.bin", extra=b"Range: bytes=10-19\r\n"))
+        head = c.read_response(head_only=True)
+        body = c.read_response()
+    eq((head.status, head.get("Content-Range"), head.content_length()), (206, "bytes 10-19/1048576", 10), "HEAD")
+    check(body.body == ctx.files["rand1m.bin"][10:20], "GET after the HEAD: body is not the slice")
+    eq([h for h in head.headers if h[0] != "Date"], [h for h in body.headers if h[0] != "Date"], "HEAD vs GET fields")
+
+
+@test
+def test_ranges_beyond_4gib(ctx):
+    """Ranges of the sparse 5 GiB file around 2^31 and 2^32 (one straddling each) and at its end return the bytes
+    written there."""
+    for offset, data in HUGE_MARKS.items():
+        for first, last in ((offset, offset + len(data) - 1), (offset + 3, offset + 4)):
+            r = ask(ctx.port, "/huge5g.bin", f"Range: bytes={first}-{last}\r\n".encode())
+            eq((r.status, r.get("Content-Range")), (206, f"bytes {first}-{last}/{HUGE}"), f"range {first}-{last}")
+            eq(r.body, data[first - offset:last - offset + 1], f"bytes {first}-{last}")
+    r = ask(ctx.port, "/huge5g.bin", b"Range: bytes=-4\r\n")
+    eq((r.status, r.get("Content-Range"), r.body), (206, f"bytes {HUGE - 4}-{HUGE - 1}/{HUGE}", HUGE_END),
+       "the last 4 bytes")
+    with Client(ctx.port) as c:  # an open-ended range from past 4 GiB: its length, then its first bytes
+        c.send(get("/huge5g.bin", extra=f"Range: bytes={2 ** 32 - 4}-\r\n".encode()))
+        r = c.read_head()
+        eq((r.status, r.content_length()), (206, HUGE - 2 ** 32 + 4), "open-ended range past 4 GiB")
+        eq(c.read_exact(8), b"89abcdef", "its first bytes")
+
+
+@test
+def test_if_none_match(ctx):
+    """If-None-Match: the current ETag (alone, in a list, weak, or *) gets 304 without a body, on GET and HEAD,
+    and the connection goes on; another ETag gets 200."""
+    etag = fetch(ctx.port, "/c.txt").get("ETag")
+    for value in (etag, f'"nope", {etag}', f"W/{etag}", "*"):
+        for method in (b"GET", b"HEAD"):
+            check_not_modified(ask(ctx.port, "/c.txt", f"If-None-Match: {value}\r\n".encode(), method), etag)
+    r = ask(ctx.port, "/c.txt", b'If-None-Match: "other"\r\n')
+    eq((r.status, r.body), (200, ctx.files["c.txt"]), "a different ETag")
+    with Client(ctx.port) as c:
+        c.send(get("/c.txt", extra=f"If-None-Match: {etag}\r\n".encode()) + get("/a.css"))
+        check_not_modified(c.read_head(), etag)
+        r = c.read_response()
+        eq((r.status, r.body), (200, ctx.files["a.css"]), "the request after a 304 on the same connection")
+
+
+@test
+def test_if_modified_since(ctx):
+    """If-Modified-Since in all three date forms: 304 when the file is not newer, 200 when it is; an invalid date
+    is ignored; If-None-Match takes precedence."""
+    etag = fetch(ctx.port, "/c.txt").get("ETag")
+    for date in (MTIME_HTTP, "Thursday, 02-Jan-20 03:04:05 GMT", "Thu Jan  2 03:04:05 2020",
+                 "Fri, 03 Jan 2020 00:00:00 GMT"):
+        check_not_modified(ask(ctx.port, "/c.txt", f"If-Modified-Since: {date}\r\n".encode()), etag)
+    for date in ("Thu, 02 Jan 2020 03:04:04 GMT", "Wednesday, 01-Jan-20 23:59:59 GMT", "not a date",
+                 "2020-01-03T00:00:00Z"):
+        eq(ask(ctx.port, "/c.txt", f"If-Modified-Since: {date}\r\n".encode()).status, 200, date)
+    r = ask(ctx.port, "/c.txt", f'If-None-Match: "other"\r\nIf-Modified-Since: {MTIME_HTTP}\r\n'.encode())
+    eq(r.status, 200, "a non-matching If-None-Match with a matching If-Modified-Since")
+
+
+@test
+def test_if_range(ctx):
+    """If-Range with the current ETag or Last-Modified date gets 206; anything else gets the full 200."""
+    etag = fetch(ctx.port, "/rand1m.bin").get("ETag")
+    for value, status in ((etag, 206), ('"other"', 200), (f"W/{etag}", 200), (MTIME_HTTP, 206),
+                          ("Thu, 02 Jan 2020 03:04:06 GMT", 200), ("garbage", 200)):
+        r = ask(ctx.port, "/rand1m.bin", f"Range: bytes=0-9\r\nIf-Range: {value}\r\n".encode())
+        eq(r.status, status, f"If-Range: {value}")
+        eq(r.body, ctx.files["rand1m.bin"][:10] if status == 206 else ctx.files["rand1m.bin"], f"body, If-Range: {value}")
+
+
+@test
+def test_system_mime_types(ctx):
+    """/etc/mime.types extends the built-in table (epub, ics with charset), while the built-in core types win."""
+    if not os.path.exists("/etc/mime.types"):
+        raise Skip("/etc/mime.types is absent (Debian package media-types)")
+    with open("/etc/mime.types") as f:
+        system = {ext: words[0] for words in (l.split() for l in f if not l.startswith("#")) for ext in words[1:]}
+    for name, builtin in (("a.js", "text/javascript; charset=utf-8"), ("b.json", "application/json"),
+                          ("page.html", "text/html; charset=utf-8"), ("a.css", "text/css; charset=utf-8")):
+        eq(fetch(ctx.port, "/" + name).get("Content-Type"), builtin, name)
+    for name in ("book.epub", "cal.ics"):
+        ext = name.rsplit(".", 1)[1]
+        if ext not in system:
+            raise Skip(f"/etc/mime.types has no .{ext}")
+        want = system[ext] + ("; charset=utf-8" if system[ext].startswith("text/") else "")
+        eq(fetch(ctx.port, "/" + name).get("Content-Type"), want, name)
+
+
+@test
+def test_gzip_static(ctx):
+    """FILE.gz is sent for FILE when gzip is accepted: Content-Encoding gzip, FILE's type, Vary, its own ETag;
+    otherwise FILE itself, still with Vary. A file without a .gz sibling has no Vary."""
+    gz = ctx.files["page.html.gz"]
+    plain = ask(ctx.port, "/page.html")
+    eq((plain.status, plain.body, plain.get("Content-Encoding"), plain.get("Vary")),
+       (200, PAGE, None, "Accept-Encoding"), "without Accept-Encoding")
+    for accept in ("gzip", "deflate, gzip;q=0.5", "*", "br;q=1.0, x-gzip"):
+        r = ask(ctx.port, "/page.html", f"Accept-Encoding: {accept}\r\n".encode())
+        eq((r.status, r.get("Content-Encoding"), r.get("Content-Type"), r.get("Vary"), r.content_length()),
+           (200, "gzip", "text/html; charset=utf-8", "Accept-Encoding", len(gz)), f"Accept-Encoding: {accept}")
+        eq(gzip.decompress(r.body), PAGE, "the decompressed body")
+        check(r.get("ETag") != plain.get("ETag"), "the gzip variant has the plain file's ETag")
+    for accept in ("gzip;q=0", "deflate", "*;q=0", "identity"):
+        r = ask(ctx.port, "/page.html", f"Accept-Encoding: {accept}\r\n".encode())
+        eq((r.body, r.get("Content-Encoding"), r.get("Vary")), (PAGE, None, "Accept-Encoding"), accept)
+    r = ask(ctx.port, "/c.txt", b"Accept-Encoding: gzip\r\n")
+    eq((r.get("Content-Encoding"), r.get("Vary")), (None, None), "a file without a .gz sibling")
+    r = ask(ctx.port, "/page.html", b"Accept-Encoding: gzip\r\n", method=b"HEAD")
+    eq((r.get("Content-Encoding"), r.content_length()), ("gzip", len(gz)), "HEAD of the gzip variant")
+
+
+@test
+def test_gzip_stale_sibling_ignored(ctx):
+    """A .gz sibling older than its file is not sent, but the response still says Vary."""
+    r = ask(ctx.port, "/stale.css", b"Accept-Encoding: gzip\r\n")
+    eq((r.body, r.get("Content-Encoding"), r.get("Vary")), (ctx.files["stale.css"], None, "Accept-Encoding"), "stale")
+
+
+@test
+def test_gzip_ranges_and_validators(ctx):
+    """Ranges and ETags apply to the gzip bytes when the gzip variant is chosen."""
+    gz = ctx.files["page.html.gz"]
+    r = ask(ctx.port, "/page.html", b"Accept-Encoding: gzip\r\nRange: bytes=0-9\r\n")
+    eq((r.status, r.get("Content-Range"), r.body), (206, f"bytes 0-9/{len(gz)}", gz[:10]), "range of the gzip bytes")
+    gz_etag = ask(ctx.port, "/page.html", b"Accept-Encoding: gzip\r\n").get("ETag")
+    check_not_modified(ask(ctx.port, "/page.html", f"Accept-Encoding: gzip\r\nIf-None-Match: {gz_etag}\r\n".encode()),
+                       gz_etag)
+    eq(ask(ctx.port, "/page.html", f"If-None-Match: {gz_etag}\r\n".encode()).status, 200, "gzip ETag, plain variant")
+
+
+# ---------------------------------------------------------------------------------------------
 # curl
 
 
@@ -1696,6 +1922,23 @@ def test_curl_reuses_connection(ctx):
         wait_until(lambda: len(re.findall(r"complete, answering 200$", srv.stderr(), re.M)) == 3, 5,
                    "three answered requests in the trace")
         eq(len(re.findall(r": accepted from ", srv.stderr())), 1, "connections accepted")
+
+
+@test
+def test_curl_resume(ctx):
+    """curl -C - resumes a partial download with a Range request and ends byte-identical."""
+    if not CURL:
+        raise Skip("curl not installed")
+    fd, out = tempfile.mkstemp(prefix="server-it-resume-")
+    try:
+        os.write(fd, ctx.files["rand1m.bin"][:300000])
+        os.close(fd)
+        p = curl("-C", "-", "-o", out, "-w", "%{http_code}", f"http://127.0.0.1:{ctx.port}/rand1m.bin")
+        eq((p.returncode, p.stdout), (0, b"206"), f"curl exit status and code ({p.stderr[-200:]!r})")
+        with open(out, "rb") as f:
+            check(f.read() == ctx.files["rand1m.bin"], "the resumed file differs from the original")
+    finally:
+        os.unlink(out)
 
 
 @test

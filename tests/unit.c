@@ -265,18 +265,16 @@ static void test_hidden(void)
         check(http_path_hidden(cases[i].path) == cases[i].hidden, "hidden", cases[i].path);
 }
 
-/* The built-in MIME table, its charsets and its default. */
+/* The built-in MIME table, its default, and a system table that extends it without overriding it. */
 static void test_mime(void)
 {
     static const char *const cases[][2] = {
-        { "/a.html", "text/html; charset=utf-8" }, { "/A.HTM", "text/html; charset=utf-8" },
-        { "/s.css", "text/css; charset=utf-8" }, { "/a.js", "text/javascript; charset=utf-8" },
-        { "/m.mjs", "text/javascript; charset=utf-8" }, { "/d.json", "application/json" },
-        { "/t.txt", "text/plain; charset=utf-8" }, { "/r.md", "text/markdown; charset=utf-8" },
-        { "/c.csv", "text/csv; charset=utf-8" }, { "/x.xml", "application/xml" },
-        { "/i.svg", "image/svg+xml" }, { "/i.png", "image/png" }, { "/i.jpg", "image/jpeg" },
-        { "/i.jpeg", "image/jpeg" }, { "/i.gif", "image/gif" }, { "/i.webp", "image/webp" },
-        { "/i.avif", "image/avif" }, { "/favicon.ico", "image/vnd.microsoft.icon" },
+        { "/a.html", "text/html" }, { "/A.HTM", "text/html" }, { "/s.css", "text/css" },
+        { "/a.js", "text/javascript" }, { "/m.mjs", "text/javascript" }, { "/d.json", "application/json" },
+        { "/t.txt", "text/plain" }, { "/r.md", "text/markdown" }, { "/c.csv", "text/csv" },
+        { "/x.xml", "application/xml" }, { "/i.svg", "image/svg+xml" }, { "/i.png", "image/png" },
+        { "/i.jpg", "image/jpeg" }, { "/i.jpeg", "image/jpeg" }, { "/i.gif", "image/gif" },
+        { "/i.webp", "image/webp" }, { "/i.avif", "image/avif" }, { "/favicon.ico", "image/vnd.microsoft.icon" },
         { "/w.wasm", "application/wasm" }, { "/d.pdf", "application/pdf" }, { "/v.mp4", "video/mp4" },
         { "/v.webm", "video/webm" }, { "/a.mp3", "audio/mpeg" }, { "/a.ogg", "audio/ogg" },
         { "/a.wav", "audio/wav" }, { "/f.woff", "font/woff" }, { "/f.woff2", "font/woff2" },
@@ -286,7 +284,30 @@ static void test_mime(void)
         { "/x.unknown", "application/octet-stream" }, { "/trailing.", "application/octet-stream" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        check(strcmp(http_mime_type(cases[i][0]), cases[i][1]) == 0, "mime", cases[i][0]);
+        check(strcmp(http_mime_type(NULL, cases[i][0]), cases[i][1]) == 0, "mime", cases[i][0]);
+
+    char text[] = "# comment: text/x-bad bad\n"
+                  "application/javascript\tjs es\r\n"
+                  "application/epub+zip   epub\n"
+                  "\n"
+                  "text/x-typeless\n"
+                  "audio/flac flac\n"
+                  "application/vnd.oasis.opendocument.text  odt   # a comment: odm\n"
+                  "text/x-last last";
+    struct http_mime_entry entries[16];
+    struct http_mime system = { entries, http_mime_index(text, entries, 16) };
+    check(system.count == 6, "mime.types", "6 extensions indexed: comments skipped, also from mid-line");
+    check(strcmp(http_mime_type(&system, "/x.odt"), "application/vnd.oasis.opendocument.text") == 0, "mime.types", "odt");
+    check(strcmp(http_mime_type(&system, "/x.odm"), "application/octet-stream") == 0, "mime.types", "mid-line comment");
+    check(strcmp(http_mime_type(&system, "/book.EPUB"), "application/epub+zip") == 0, "mime.types", "epub");
+    check(strcmp(http_mime_type(&system, "/a.flac"), "audio/flac") == 0, "mime.types", "flac");
+    check(strcmp(http_mime_type(&system, "/x.es"), "application/javascript") == 0, "mime.types", "es");
+    check(strcmp(http_mime_type(&system, "/x.last"), "text/x-last") == 0, "mime.types", "a last line without newline");
+    check(strcmp(http_mime_type(&system, "/x.js"), "text/javascript") == 0, "mime.types", "built-in js wins");
+    check(strcmp(http_mime_type(&system, "/x.bad"), "application/octet-stream") == 0, "mime.types", "comment");
+    struct http_mime_entry few[2];
+    char again[] = "a/b x y z\n";
+    check(http_mime_index(again, few, 2) == 2, "mime.types", "at most max entries");
 }
 
 /* HTTP and log dates, including the far past and a time too large to format. */
@@ -303,6 +324,152 @@ static void test_dates(void)
     check(strcmp(d, "Thu, 01 Jan 1970 00:00:00 GMT") == 0, "date", "unrepresentable year falls back to the epoch");
     http_format_log_date(l, 784111777);
     check(strcmp(l, "06/Nov/1994:08:49:37 +0000") == 0, "log date", l);
+}
+
+#define NOW 1795737600 /* 2026-11-27: two-digit years up to 76 are 20xx, from 77 on 19xx */
+
+/* Dates in the three HTTP forms, and the malformed ones that must be ignored. */
+static void test_date_parsing(void)
+{
+    static const struct { const char *text; int ok; long long when; } cases[] = {
+        { "Sun, 06 Nov 1994 08:49:37 GMT", 1, 784111777 },
+        { "Sunday, 06-Nov-94 08:49:37 GMT", 1, 784111777 },
+        { "Sun Nov  6 08:49:37 1994", 1, 784111777 },
+        { "Wed Nov 16 08:49:37 1994", 1, 784975777 },
+        { "Thu, 01 Jan 1970 00:00:00 GMT", 1, 0 },
+        { "Mon, 01 Jan 1900 00:00:00 GMT", 1, -2208988800LL },
+        { "Fri, 31 Dec 9999 23:59:59 GMT", 1, 253402300799LL },
+        { "Thursday, 01-Jan-70 00:00:00 GMT", 1, 3155760000LL },
+        { "Saturday, 01-Jan-77 00:00:00 GMT", 1, 220924800 },
+        { "Sun, 29 Feb 2004 00:00:00 GMT", 1, 1078012800 },
+        { "Tue, 29 Feb 2000 12:00:00 GMT", 1, 951825600 },
+        { "Sat, 29 Feb 2003 00:00:00 GMT", 0, 0 },
+        { "Mon, 29 Feb 1900 00:00:00 GMT", 0, 0 },
+        { "Sun, 31 Apr 2004 00:00:00 GMT", 0, 0 },
+        { "Sun, 00 Nov 1994 08:49:37 GMT", 0, 0 },
+        { "Sun, 06 Nov 1994 24:00:00 GMT", 0, 0 },
+        { "Sun, 06 Nov 1994 08:60:00 GMT", 0, 0 },
+        { "Sun, 06 Nov 1994 08:49:37 UTC", 0, 0 },
+        { "Sun, 6 Nov 1994 08:49:37 GMT", 0, 0 },
+        { "Sun, 06 Nov 1994 08:49:37 GMT ", 0, 0 },
+        { "Xyz, 06 Nov 1994 08:49:37 GMT", 0, 0 },
+        { "Sun, 06 Foo 1994 08:49:37 GMT", 0, 0 },
+        { "sun, 06 nov 1994 08:49:37 gmt", 0, 0 },
+        { "Sun, 06 Nov 94 08:49:37 GMT", 0, 0 },
+        { "Sun, 06 Nov 1994 08-49-37 GMT", 0, 0 },
+        { "Sun, 06 Nov +994 08:49:37 GMT", 0, 0 },
+        { "Sunday, 06-Nov-1994 08:49:37 GMT", 0, 0 },
+        { "Sun, 06-Nov-94 08:49:37 GMT", 0, 0 },
+        { "Sun Nov 6 08:49:37 1994", 0, 0 },
+        { "", 0, 0 },
+        { "1994-11-06T08:49:37Z", 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        time_t t = 12345;
+        int ok = http_parse_date(cases[i].text, strlen(cases[i].text), NOW, &t);
+        check(ok == cases[i].ok && (!ok || (long long)t == cases[i].when), "date parse", cases[i].text);
+    }
+}
+
+/* Entity-tag lists under weak and strong comparison. */
+static void test_etag_match(void)
+{
+    static const struct { const char *list; int weak, strong; } cases[] = {
+        { "\"abc\"", 1, 1 }, { "W/\"abc\"", 1, 0 }, { "\"x\", \"abc\"", 1, 1 }, { "\"x\",W/\"abc\"", 1, 0 },
+        { ", ,\"abc\"", 1, 1 }, { "\"x\",\"y\"", 0, 0 }, { "*", 1, 1 }, { " * ", 1, 1 }, { "*, \"x\"", 0, 0 },
+        { "abc", 0, 0 }, { "\"abc", 0, 0 }, { "\"ab c\"", 0, 0 }, { "", 0, 0 }, { "\"abcd\"", 0, 0 },
+        { "\"x\" junk, \"abc\"", 0, 0 }, { "w/\"abc\"", 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = strlen(cases[i].list);
+        check(http_etag_match(cases[i].list, n, "\"abc\"", 1) == cases[i].weak, "etag weak", cases[i].list);
+        check(http_etag_match(cases[i].list, n, "\"abc\"", 0) == cases[i].strong, "etag strong", cases[i].list);
+    }
+    char etag[HTTP_ETAG_SIZE];
+    http_format_etag(etag, 0xffffffffffffffffULL, 5368709120LL, 1795737600123456789LL);
+    check(strcmp(etag, "\"ffffffffffffffff-140000000-18ebbdd5452bcd15\"") == 0, "etag format", etag);
+}
+
+/* Range values against a file size: forms, clamping, unsatisfiable, and what is ignored. */
+static void test_ranges(void)
+{
+    static const struct { const char *v; long long size; enum http_status status; long long first, last; } cases[] = {
+        { "bytes=0-0", 1000, 206, 0, 0 }, { "bytes=0-499", 1000, 206, 0, 499 }, { "bytes=500-", 1000, 206, 500, 999 },
+        { "bytes=-200", 1000, 206, 800, 999 }, { "bytes=-2000", 1000, 206, 0, 999 },
+        { "bytes=900-5000", 1000, 206, 900, 999 }, { "bytes=999-999", 1000, 206, 999, 999 },
+        { "Bytes=1-2", 1000, 206, 1, 2 }, { "bytes= 1-2", 1000, 206, 1, 2 }, { "bytes=1-2 ,", 1000, 206, 1, 2 },
+        { "bytes=0-99999999999999999999", 1000, 206, 0, 999 }, { "bytes=-99999999999999999999", 1000, 206, 0, 999 },
+        { "bytes=4294967295-4294967296", 5368709120LL, 206, 4294967295LL, 4294967296LL },
+        { "bytes=2147483647-", 5368709120LL, 206, 2147483647LL, 5368709119LL },
+        { "bytes=1000-", 1000, 416, 0, 0 }, { "bytes=1000-2000", 1000, 416, 0, 0 }, { "bytes=-0", 1000, 416, 0, 0 },
+        { "bytes=0-", 0, 416, 0, 0 }, { "bytes=-5", 0, 416, 0, 0 },
+        { "bytes=99999999999999999999-", 1000, 416, 0, 0 },
+        { "bytes=5-3", 1000, 200, 0, 0 }, { "", 1000, 200, 0, 0 }, { "bytes=", 1000, 200, 0, 0 },
+        { "bytes=-", 1000, 200, 0, 0 }, { "bytes=a-b", 1000, 200, 0, 0 }, { "bytes=0-5,10-20", 1000, 200, 0, 0 },
+        { "bytes=0-5, 1000-", 1000, 200, 0, 0 }, { "bytes=0 -5", 1000, 200, 0, 0 }, { "bytes=0- 5", 1000, 200, 0, 0 },
+        { "items=0-5", 1000, 200, 0, 0 }, { "bytes=--5", 1000, 200, 0, 0 }, { "bytes=0-5-6", 1000, 200, 0, 0 },
+        { "bytes 0-5", 1000, 200, 0, 0 }, { "bytes=+1-2", 1000, 200, 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        long long first = -7, last = -7;
+        enum http_status st = http_parse_range(cases[i].v, strlen(cases[i].v), cases[i].size, &first, &last);
+        char detail[128];
+        snprintf(detail, sizeof detail, "'%s' of %lld: %d %lld-%lld", cases[i].v, cases[i].size, (int)st, first, last);
+        check(st == cases[i].status && (st != 206 || (first == cases[i].first && last == cases[i].last)), "range",
+              detail);
+    }
+}
+
+/* Accept-Encoding: gzip by name or by "*", with q-values deciding. */
+static void test_accepts_gzip(void)
+{
+    static const struct { const char *v; int gzip; } cases[] = {
+        { "gzip", 1 }, { "gzip, deflate, br", 1 }, { "deflate", 0 }, { "*", 1 }, { "gzip;q=0", 0 },
+        { "gzip;q=0.000", 0 }, { "gzip; q=0.5", 1 }, { "gzip;Q=1.0", 1 }, { "*;q=0, gzip", 1 }, { "gzip;q=0, *", 0 },
+        { "x-gzip", 1 }, { "GZIP", 1 }, { "identity", 0 }, { "", 0 }, { "br;q=1, gzip;q=0.001", 1 },
+        { "gzip;level=1", 1 }, { "gzip;q=abc", 0 }, { "gzipx", 0 }, { "*;q=0", 0 }, { " , gzip ,", 1 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check(http_accepts_gzip(cases[i].v, strlen(cases[i].v)) == cases[i].gzip, "accept-encoding", cases[i].v);
+}
+
+/* The whole decision for a file: validators, their precedence, If-Range, then Range. */
+static void test_file_status(void)
+{
+    static const struct { const char *fields; enum http_status status; } cases[] = {
+        { "", 200 },
+        { "If-None-Match: \"e1\"\r\n", 304 },
+        { "If-None-Match: W/\"e1\"\r\n", 304 },
+        { "If-None-Match: \"e0\", \"e1\"\r\n", 304 },
+        { "If-None-Match: *\r\n", 304 },
+        { "If-None-Match: \"e2\"\r\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n", 200 },
+        { "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n", 304 },
+        { "If-Modified-Since: Sunday, 06-Nov-94 08:49:38 GMT\r\n", 304 },
+        { "If-Modified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n", 200 },
+        { "If-Modified-Since: yesterday\r\n", 200 },
+        { "Range: bytes=0-9\r\n", 206 },
+        { "Range: bytes=2000-\r\n", 416 },
+        { "Range: bytes=0-9\r\nIf-Range: \"e1\"\r\n", 206 },
+        { "Range: bytes=0-9\r\nIf-Range: \"e2\"\r\n", 200 },
+        { "Range: bytes=0-9\r\nIf-Range: W/\"e1\"\r\n", 200 },
+        { "Range: bytes=0-9\r\nIf-Range: Sun, 06 Nov 1994 08:49:37 GMT\r\n", 206 },
+        { "Range: bytes=0-9\r\nIf-Range: Sun, 06 Nov 1994 08:49:38 GMT\r\n", 200 },
+        { "Range: bytes=0-9\r\nIf-Range: garbage\r\n", 200 },
+        { "Range: bytes=0-9\r\nIf-Range:\r\n", 200 },
+        { "If-Range: \"e1\"\r\n", 200 },
+        { "Range: bytes=0-9\r\nIf-None-Match: \"e1\"\r\n", 304 },
+        { "range: bytes=3-4\r\nRANGE: bytes=0-9\r\n", 206 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char raw[512];
+        struct http_request r;
+        long long first = 0, last = 999;
+        int n = snprintf(raw, sizeof raw, "GET /f HTTP/1.1\r\nHost: h\r\n%s\r\n", cases[i].fields);
+        int parsed = parse_in_steps(&r, raw, (size_t)n, 1) == HTTP_OK;
+        enum http_status st = http_file_status(&r, raw, "\"e1\"", 784111777, 1000, NOW, &first, &last);
+        check(parsed && st == cases[i].status && (st != 206 || (first == 0 && last == 9)), "file status",
+              cases[i].fields[0] ? cases[i].fields : "(no fields)");
+    }
 }
 
 /* Escaping for URLs, HTML and logs, and the buffer's overflow rule. */
@@ -341,7 +508,7 @@ static void test_heads(void)
     char out[1024];
     struct http_buf b = { out, 0, sizeof out - 1, 0 };
     struct http_response r = { .status = HTTP_OK, .date = "Sun, 06 Nov 1994 08:49:37 GMT",
-                               .content_type = "text/plain; charset=utf-8", .content_length = 5368709120LL,
+                               .content_type = "text/plain", .content_length = 5368709120LL,
                                .has_last_modified = 1, .last_modified = 784111777 };
     http_format_head(&b, &r);
     out[b.len] = '\0';
@@ -435,6 +602,11 @@ int main(void)
     test_hidden();
     test_mime();
     test_dates();
+    test_date_parsing();
+    test_etag_match();
+    test_ranges();
+    test_accepts_gzip();
+    test_file_status();
     test_escaping();
     test_heads();
     test_listing();
