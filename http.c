@@ -92,9 +92,16 @@ static enum http_status field_done(struct http_request *r, const char *buf)
     r->state = P_FIELD_START;
     if (++r->field_count > HTTP_FIELDS_MAX)
         return HTTP_FIELDS_TOO_LARGE;
-    for (int f = 0; f < HTTP_FIELD_COUNT; f++)
-        if (span_is(buf, r->mark, name_len, kept[f], 1))
+    for (int f = 0; f < HTTP_FIELD_COUNT; f++) {
+        if (!span_is(buf, r->mark, name_len, kept[f], 1))
+            continue;
+        if (r->field[f].off != 0 || (r->repeated & (1u << f))) { /* a list split over lines: not used */
+            r->repeated |= 1u << f;
+            r->field[f] = (struct http_span){ 0, 0 };
+        } else {
             r->field[f] = (struct http_span){ r->value_start, len };
+        }
+    }
     if (span_is(buf, r->mark, name_len, "Host", 1))
         r->hosts++;
     else if (span_is(buf, r->mark, name_len, "Connection", 1))
@@ -326,15 +333,24 @@ int http_path_hidden(const char *path)
     return 0;
 }
 
-/* Orders MIME entries by extension, ignoring case, for sorting and binary search. */
+/* Compares MIME entries by extension, ignoring case, for lookups. */
 static int mime_compare(const void *a, const void *b)
 {
     return strcasecmp(((const struct http_mime_entry *)a)->ext, ((const struct http_mime_entry *)b)->ext);
 }
 
+/* Orders entries of one table by extension, then by place in the file, so that the first one wins. */
+static int mime_order(const void *a, const void *b)
+{
+    const struct http_mime_entry *x = a, *y = b;
+    int c = mime_compare(x, y);
+    return c != 0 ? c : (x->ext > y->ext) - (x->ext < y->ext);
+}
+
 /*
  * Indexes the text of a mime.types file in place (lines of "type ext ext ...", '#' comments): the
- * words are NUL-terminated where they stand. Fills at most max entries, sorted; returns how many.
+ * words are NUL-terminated where they stand. Fills at most max entries, sorted, an extension listed
+ * twice keeping its first type; types over HTTP_MIME_TYPE_MAX are skipped. Returns how many.
  */
 size_t http_mime_index(char *text, struct http_mime_entry *entries, size_t max)
 {
@@ -352,7 +368,9 @@ size_t http_mime_index(char *text, struct http_mime_entry *entries, size_t max)
             comment = comment || *word == '#'; /* a comment runs from a word starting with '#' */
             if (comment || p == word)
                 continue;
-            if (type == NULL)
+            if (type == NULL && p - word > HTTP_MIME_TYPE_MAX)
+                comment = 1; /* too long to be a type: skip the line */
+            else if (type == NULL)
                 type = word;
             else if (count < max)
                 entries[count++] = (struct http_mime_entry){ word, type };
@@ -362,8 +380,12 @@ size_t http_mime_index(char *text, struct http_mime_entry *entries, size_t max)
         if (*p == '\n')
             *p++ = '\0';
     }
-    qsort(entries, count, sizeof *entries, mime_compare);
-    return count;
+    qsort(entries, count, sizeof *entries, mime_order);
+    size_t kept = 0;
+    for (size_t i = 0; i < count; i++)
+        if (kept == 0 || mime_compare(&entries[kept - 1], &entries[i]) != 0)
+            entries[kept++] = entries[i];
+    return kept;
 }
 
 /* Returns a path's MIME type from its extension: the built-in table first, then the system's. */
@@ -556,10 +578,10 @@ static size_t skip_ows(const char *v, size_t len, size_t i)
 }
 
 /*
- * Says whether an entity-tag list (If-None-Match, If-Range) names etag. "*" matches any tag. Weak
- * comparison ignores W/ prefixes; strong comparison never matches a weak tag. A malformed list matches nothing.
+ * Says whether an If-None-Match list names etag, by weak comparison (a W/ prefix does not matter).
+ * "*" matches any tag; a malformed list matches nothing.
  */
-int http_etag_match(const char *v, size_t len, const char *etag, int weak)
+int http_etag_match(const char *v, size_t len, const char *etag)
 {
     size_t i = skip_ows(v, len, 0), n = strlen(etag);
     if (i < len && v[i] == '*')
@@ -569,8 +591,7 @@ int http_etag_match(const char *v, size_t len, const char *etag, int weak)
             i++;
         if (i == len)
             return 0;
-        int is_weak = len - i >= 2 && v[i] == 'W' && v[i + 1] == '/';
-        i += is_weak ? 2 : 0;
+        i += len - i >= 2 && v[i] == 'W' && v[i + 1] == '/' ? 2 : 0;
         if (i >= len || v[i] != '"')
             return 0;
         size_t start = i++;
@@ -579,7 +600,7 @@ int http_etag_match(const char *v, size_t len, const char *etag, int weak)
         if (i >= len || v[i] != '"')
             return 0;
         i++;
-        if ((weak || !is_weak) && i - start == n && memcmp(v + start, etag, n) == 0)
+        if (i - start == n && memcmp(v + start, etag, n) == 0)
             return 1;
         i = skip_ows(v, len, i);
         if (i < len && v[i] != ',')
@@ -682,6 +703,8 @@ int http_accepts_gzip(const char *v, size_t len)
  * Decides how to answer a GET or HEAD of a file from the request's validators and Range:
  * 304 when If-None-Match (or, without it, If-Modified-Since) says the client's copy is current,
  * 206 or 416 for a Range that If-Range (if sent) allows, else 200. Sets *first and *last for a 206.
+ * If-Range must name the strong ETag exactly, or a Last-Modified date at least a second old (RFC 9110
+ * 13.1.5: only then is the date a strong validator).
  */
 enum http_status http_file_status(const struct http_request *r, const char *buf, const char *etag, time_t mtime,
                                   long long size, time_t now, long long *first, long long *last)
@@ -689,9 +712,9 @@ enum http_status http_file_status(const struct http_request *r, const char *buf,
     const struct http_span *f = r->field;
     const char *v;
     time_t date;
-    if (f[HTTP_FIELD_IF_NONE_MATCH].off != 0) {
+    if (f[HTTP_FIELD_IF_NONE_MATCH].off != 0 || (r->repeated & (1u << HTTP_FIELD_IF_NONE_MATCH))) {
         v = buf + f[HTTP_FIELD_IF_NONE_MATCH].off;
-        if (http_etag_match(v, f[HTTP_FIELD_IF_NONE_MATCH].len, etag, 1))
+        if (f[HTTP_FIELD_IF_NONE_MATCH].off != 0 && http_etag_match(v, f[HTTP_FIELD_IF_NONE_MATCH].len, etag))
             return HTTP_NOT_MODIFIED;
     } else if (f[HTTP_FIELD_IF_MODIFIED_SINCE].off != 0) {
         v = buf + f[HTTP_FIELD_IF_MODIFIED_SINCE].off;
@@ -700,11 +723,13 @@ enum http_status http_file_status(const struct http_request *r, const char *buf,
     }
     if (f[HTTP_FIELD_RANGE].off == 0)
         return HTTP_OK;
-    if (f[HTTP_FIELD_IF_RANGE].off != 0) {
+    if (f[HTTP_FIELD_IF_RANGE].off != 0 || (r->repeated & (1u << HTTP_FIELD_IF_RANGE))) {
         size_t n = f[HTTP_FIELD_IF_RANGE].len;
         v = buf + f[HTTP_FIELD_IF_RANGE].off;
-        if (n > 0 && (v[0] == '"' || v[0] == 'W') ? !http_etag_match(v, n, etag, 0)
-                                                  : !http_parse_date(v, n, now, &date) || date != mtime)
+        int tag = n > 0 && (v[0] == '"' || (n > 1 && v[0] == 'W' && v[1] == '/'));
+        if (f[HTTP_FIELD_IF_RANGE].off == 0 || (tag ? n != strlen(etag) || memcmp(v, etag, n) != 0
+                                                    : !http_parse_date(v, n, now, &date) || date != mtime ||
+                                                      mtime >= now))
             return HTTP_OK;
     }
     return http_parse_range(buf + f[HTTP_FIELD_RANGE].off, f[HTTP_FIELD_RANGE].len, size, first, last);
@@ -827,6 +852,7 @@ size_t http_format_page(struct http_buf *b, struct http_response *r, int head_on
                     (int)r->status, http_reason(r->status), (int)r->status, http_reason(r->status));
     r->content_type = "text/html";
     r->content_length = (long long)body.len;
+    r->gzip = 0; /* the page itself, whatever file it is about */
     size_t start = b->len;
     http_format_head(b, r);
     size_t head_len = b->len - start;

@@ -14,6 +14,7 @@
 #define HTTP_DATE_SIZE 30              /* "Sun, 06 Nov 1994 08:49:37 GMT" and its NUL */
 #define HTTP_LOG_DATE_SIZE 27          /* "06/Nov/1994:08:49:37 +0000" and its NUL */
 #define HTTP_ETAG_SIZE 64              /* a quoted entity tag of three hex numbers and its NUL */
+#define HTTP_MIME_TYPE_MAX 127         /* longest type taken from /etc/mime.types */
 #define HTTP_SLICE_BYTES (256 * 1024)  /* bytes one connection may send per select() round */
 #define HTTP_LINGER_MS 2000            /* how long a closing connection drains unread input */
 #define HTTP_ACCEPT_PAUSE_MS 100       /* accept() pause after EMFILE or ENFILE */
@@ -74,7 +75,8 @@ struct http_request {
     int minor;                     /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
     long long content_length;      /* -1 when absent */
     int keep_alive;                /* the connection may serve another request */
-    struct http_span field[HTTP_FIELD_COUNT]; /* the last value of each; off is 0 when it was not sent */
+    struct http_span field[HTTP_FIELD_COUNT]; /* each one's value; off is 0 when it was not sent */
+    unsigned repeated;             /* bit (1 << field) when it came on several lines: then it is not used */
 };
 
 /* What a response head says; the server fills it, http_format_head writes it. */
@@ -120,7 +122,7 @@ size_t http_mime_index(char *text, struct http_mime_entry *entries, size_t max);
 const char *http_mime_type(const struct http_mime *system, const char *path);
 void http_format_etag(char out[HTTP_ETAG_SIZE], unsigned long long inode, long long size, long long mtime_ns);
 int http_parse_date(const char *s, size_t len, time_t now, time_t *out);
-int http_etag_match(const char *list, size_t len, const char *etag, int weak);
+int http_etag_match(const char *list, size_t len, const char *etag);
 enum http_status http_parse_range(const char *v, size_t len, long long size, long long *first, long long *last);
 int http_accepts_gzip(const char *v, size_t len);
 enum http_status http_file_status(const struct http_request *r, const char *buf, const char *etag, time_t mtime,

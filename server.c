@@ -271,7 +271,7 @@ static void conn_open(struct server *s, int fd, const struct sockaddr *sa, sockl
 /* Formats r's head into c->out (with the generated page for it when page is set) and starts sending. */
 static void conn_start_response(struct server *s, struct conn *c, struct http_response *r, int page)
 {
-    struct http_buf b = { c->out, 0, sizeof c->out, 0 }; /* fits: HTTP_LOCATION_MAX leaves room */
+    struct http_buf b = { c->out, 0, sizeof c->out, 0 }; /* fits: Location and type are bounded */
     int head_only = c->req.method == HTTP_METHOD_HEAD;
     r->date = s->date;
     r->close = !c->keep_alive;

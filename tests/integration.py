@@ -507,6 +507,11 @@ class Ctx:
         self.put("stale.css.gz", gzip.compress(self.files["stale.css"], mtime=0))
         os.utime(os.path.join(self.root, "stale.css.gz"), (MTIME - 100, MTIME - 100))
         self.put("book.epub", b"PK not really an epub\n")
+        self.put("sound.wav", b"RIFF not really a wave\n")  # Debian's mime.types says audio/x-wav
+        self.put("wednesday.bin", bytes(range(100)))
+        os.utime(os.path.join(self.root, "wednesday.bin"), (1577880000, 1577880000))  # Wed, 01 Jan 2020 12:00
+        self.put("future.bin", bytes(range(100)))
+        os.utime(os.path.join(self.root, "future.bin"), (time.time() + 3600, time.time() + 3600))
         self.put("cal.ics", b"BEGIN:VCALENDAR\nEND:VCALENDAR\n")
 
     def start_shared(self):
@@ -1672,10 +1677,10 @@ def ask(port, path, fields=b"", method=b"GET"):
         return r
 
 
-def check_not_modified(r, etag):
-    """A 304: ETag, Last-Modified and Date, and nothing that describes a body."""
+def check_not_modified(r, etag, vary=None):
+    """A 304: ETag, Last-Modified, Date and (for a file with a .gz sibling) Vary, and nothing that describes a body."""
     eq(r.status, 304, "status")
-    eq(r.get("ETag"), etag, "ETag on the 304")
+    eq((r.get("ETag"), r.get("Vary")), (etag, vary), "ETag and Vary on the 304")
     check(r.get("Last-Modified") and DATE_RE.match(r.get("Date") or ""), "Last-Modified or Date missing on the 304")
     eq((r.get("Content-Length"), r.get("Content-Type")), (None, None), "body fields on the 304")
 
@@ -1790,6 +1795,8 @@ def test_if_modified_since(ctx):
     for date in (MTIME_HTTP, "Thursday, 02-Jan-20 03:04:05 GMT", "Thu Jan  2 03:04:05 2020",
                  "Fri, 03 Jan 2020 00:00:00 GMT"):
         check_not_modified(ask(ctx.port, "/c.txt", f"If-Modified-Since: {date}\r\n".encode()), etag)
+    check_not_modified(ask(ctx.port, "/page.html", f"If-Modified-Since: {MTIME_HTTP}\r\n".encode()),
+                       fetch(ctx.port, "/page.html").get("ETag"), vary="Accept-Encoding")
     for date in ("Thu, 02 Jan 2020 03:04:04 GMT", "Wednesday, 01-Jan-20 23:59:59 GMT", "not a date",
                  "2020-01-03T00:00:00Z"):
         eq(ask(ctx.port, "/c.txt", f"If-Modified-Since: {date}\r\n".encode()).status, 200, date)
@@ -1806,6 +1813,28 @@ def test_if_range(ctx):
         r = ask(ctx.port, "/rand1m.bin", f"Range: bytes=0-9\r\nIf-Range: {value}\r\n".encode())
         eq(r.status, status, f"If-Range: {value}")
         eq(r.body, ctx.files["rand1m.bin"][:10] if status == 206 else ctx.files["rand1m.bin"], f"body, If-Range: {value}")
+    for date in ("Wed, 01 Jan 2020 12:00:00 GMT", "Wednesday, 01-Jan-20 12:00:00 GMT", "Wed Jan  1 12:00:00 2020"):
+        r = ask(ctx.port, "/wednesday.bin", f"Range: bytes=0-3\r\nIf-Range: {date}\r\n".encode())
+        eq((r.status, r.body), (206, bytes(range(4))), f"If-Range: {date}")
+    future = fetch(ctx.port, "/future.bin").get("Last-Modified")
+    r = ask(ctx.port, "/future.bin", f"Range: bytes=0-3\r\nIf-Range: {future}\r\n".encode())
+    eq(r.status, 200, "If-Range with the date of a file modified in the current second or later (a weak validator)")
+
+
+@test
+def test_split_field_lines_not_used(ctx):
+    """A validator, Range or Accept-Encoding sent on several lines is not used: the full, plain 200 is always a
+    correct answer (RFC 9110 lets a server ignore validators and send identity)."""
+    etag = fetch(ctx.port, "/c.txt").get("ETag")
+    for fields, what in ((f"If-None-Match: {etag}\r\nIf-None-Match: {etag}\r\n", "If-None-Match"),
+                         (f'If-None-Match: "x"\r\nIf-None-Match: "y"\r\nIf-Modified-Since: {MTIME_HTTP}\r\n',
+                          "If-None-Match on two lines, so If-Modified-Since is not consulted"),
+                         ("Range: bytes=0-1\r\nRange: bytes=0-1\r\n", "Range"),
+                         (f"Range: bytes=0-1\r\nIf-Range: {etag}\r\nIf-Range: {etag}\r\n", "If-Range")):
+        r = ask(ctx.port, "/c.txt", fields.encode())
+        eq((r.status, r.body), (200, ctx.files["c.txt"]), what)
+    r = ask(ctx.port, "/page.html", b"Accept-Encoding: gzip\r\nAccept-Encoding: br\r\n")
+    eq((r.body, r.get("Content-Encoding")), (PAGE, None), "Accept-Encoding on two lines")
 
 
 @test
@@ -1815,8 +1844,9 @@ def test_system_mime_types(ctx):
         raise Skip("/etc/mime.types is absent (Debian package media-types)")
     with open("/etc/mime.types") as f:
         system = {ext: words[0] for words in (l.split() for l in f if not l.startswith("#")) for ext in words[1:]}
+    check(system.get("wav") not in (None, "audio/wav"), "/etc/mime.types no longer differs from us on .wav")
     for name, builtin in (("a.js", "text/javascript; charset=utf-8"), ("b.json", "application/json"),
-                          ("page.html", "text/html; charset=utf-8"), ("a.css", "text/css; charset=utf-8")):
+                          ("sound.wav", "audio/wav"), ("a.css", "text/css; charset=utf-8")):
         eq(fetch(ctx.port, "/" + name).get("Content-Type"), builtin, name)
     for name in ("book.epub", "cal.ics"):
         ext = name.rsplit(".", 1)[1]
@@ -1847,6 +1877,10 @@ def test_gzip_static(ctx):
     eq((r.get("Content-Encoding"), r.get("Vary")), (None, None), "a file without a .gz sibling")
     r = ask(ctx.port, "/page.html", b"Accept-Encoding: gzip\r\n", method=b"HEAD")
     eq((r.get("Content-Encoding"), r.content_length()), ("gzip", len(gz)), "HEAD of the gzip variant")
+    r = ask(ctx.port, "/page.html", b"Accept-Encoding: gzip\r\nRange: bytes=5000-\r\n")
+    check_error_page(r, 416)
+    eq((r.get("Content-Encoding"), r.get("Vary"), r.get("Content-Range")), (None, "Accept-Encoding", f"bytes */{len(gz)}"),
+       "a 416 about the gzip variant: its page is not gzip")
 
 
 @test
@@ -1864,7 +1898,7 @@ def test_gzip_ranges_and_validators(ctx):
     eq((r.status, r.get("Content-Range"), r.body), (206, f"bytes 0-9/{len(gz)}", gz[:10]), "range of the gzip bytes")
     gz_etag = ask(ctx.port, "/page.html", b"Accept-Encoding: gzip\r\n").get("ETag")
     check_not_modified(ask(ctx.port, "/page.html", f"Accept-Encoding: gzip\r\nIf-None-Match: {gz_etag}\r\n".encode()),
-                       gz_etag)
+                       gz_etag, vary="Accept-Encoding")
     eq(ask(ctx.port, "/page.html", f"If-None-Match: {gz_etag}\r\n".encode()).status, 200, "gzip ETag, plain variant")
 
 

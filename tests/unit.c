@@ -308,6 +308,17 @@ static void test_mime(void)
     struct http_mime_entry few[2];
     char again[] = "a/b x y z\n";
     check(http_mime_index(again, few, 2) == 2, "mime.types", "at most max entries");
+
+    char dups[300] = "text/x-first sh\napplication/x-second SH csh\n";
+    size_t n = strlen(dups);
+    memset(dups + n, 't', HTTP_MIME_TYPE_MAX + 1);
+    strcpy(dups + n + HTTP_MIME_TYPE_MAX + 1, " long\n");
+    struct http_mime_entry d[8];
+    struct http_mime dup_table = { d, http_mime_index(dups, d, 8) };
+    check(dup_table.count == 2, "mime.types", "a repeated extension is kept once; an over-long type is skipped");
+    check(strcmp(http_mime_type(&dup_table, "/run.sh"), "text/x-first") == 0, "mime.types", "the first type wins");
+    check(strcmp(http_mime_type(&dup_table, "/x.long"), "application/octet-stream") == 0, "mime.types",
+          "a type longer than HTTP_MIME_TYPE_MAX is not used");
 }
 
 /* HTTP and log dates, including the far past and a time too large to format. */
@@ -371,20 +382,18 @@ static void test_date_parsing(void)
     }
 }
 
-/* Entity-tag lists under weak and strong comparison. */
+/* If-None-Match lists under weak comparison. */
 static void test_etag_match(void)
 {
-    static const struct { const char *list; int weak, strong; } cases[] = {
-        { "\"abc\"", 1, 1 }, { "W/\"abc\"", 1, 0 }, { "\"x\", \"abc\"", 1, 1 }, { "\"x\",W/\"abc\"", 1, 0 },
-        { ", ,\"abc\"", 1, 1 }, { "\"x\",\"y\"", 0, 0 }, { "*", 1, 1 }, { " * ", 1, 1 }, { "*, \"x\"", 0, 0 },
-        { "abc", 0, 0 }, { "\"abc", 0, 0 }, { "\"ab c\"", 0, 0 }, { "", 0, 0 }, { "\"abcd\"", 0, 0 },
-        { "\"x\" junk, \"abc\"", 0, 0 }, { "w/\"abc\"", 0, 0 },
+    static const struct { const char *list; int match; } cases[] = {
+        { "\"abc\"", 1 }, { "W/\"abc\"", 1 }, { "\"x\", \"abc\"", 1 }, { "\"x\",W/\"abc\"", 1 },
+        { ", ,\"abc\"", 1 }, { "\"x\",\"y\"", 0 }, { "*", 1 }, { " * ", 1 }, { "*, \"x\"", 0 },
+        { "abc", 0 }, { "\"abc", 0 }, { "\"ab c\"", 0 }, { "", 0 }, { "\"abcd\"", 0 },
+        { "\"x\" junk, \"abc\"", 0 }, { "w/\"abc\"", 0 },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        size_t n = strlen(cases[i].list);
-        check(http_etag_match(cases[i].list, n, "\"abc\"", 1) == cases[i].weak, "etag weak", cases[i].list);
-        check(http_etag_match(cases[i].list, n, "\"abc\"", 0) == cases[i].strong, "etag strong", cases[i].list);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check(http_etag_match(cases[i].list, strlen(cases[i].list), "\"abc\"") == cases[i].match, "etag match",
+              cases[i].list);
     char etag[HTTP_ETAG_SIZE];
     http_format_etag(etag, 0xffffffffffffffffULL, 5368709120LL, 1795737600123456789LL);
     check(strcmp(etag, "\"ffffffffffffffff-140000000-18ebbdd5452bcd15\"") == 0, "etag format", etag);
@@ -455,10 +464,18 @@ static void test_file_status(void)
         { "Range: bytes=0-9\r\nIf-Range: Sun, 06 Nov 1994 08:49:37 GMT\r\n", 206 },
         { "Range: bytes=0-9\r\nIf-Range: Sun, 06 Nov 1994 08:49:38 GMT\r\n", 200 },
         { "Range: bytes=0-9\r\nIf-Range: garbage\r\n", 200 },
+        { "Range: bytes=0-9\r\nIf-Range: \"e0\", \"e1\"\r\n", 200 },
+        { "Range: bytes=0-9\r\nIf-Range: \"e1\"\r\nIf-Range: \"e1\"\r\n", 200 },
+        { "If-None-Match: \"e1\"\r\nIf-None-Match: \"e1\"\r\n", 200 },
+        { "If-None-Match: \"e0\"\r\nIf-None-Match: \"e2\"\r\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
+          200 },
+        { "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
+          200 },
         { "Range: bytes=0-9\r\nIf-Range:\r\n", 200 },
         { "If-Range: \"e1\"\r\n", 200 },
         { "Range: bytes=0-9\r\nIf-None-Match: \"e1\"\r\n", 304 },
-        { "range: bytes=3-4\r\nRANGE: bytes=0-9\r\n", 206 },
+        { "range: bytes=3-4\r\nRANGE: bytes=0-9\r\n", 200 },
+        { "Range: bytes=0-9\r\nX: y\r\nRange: bytes=0-9\r\nRange: bytes=0-9\r\n", 200 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char raw[512];
@@ -469,6 +486,23 @@ static void test_file_status(void)
         enum http_status st = http_file_status(&r, raw, "\"e1\"", 784111777, 1000, NOW, &first, &last);
         check(parsed && st == cases[i].status && (st != 206 || (first == 0 && last == 9)), "file status",
               cases[i].fields[0] ? cases[i].fields : "(no fields)");
+    }
+    static const struct { const char *if_range; time_t mtime; enum http_status status; } dates[] = {
+        { "Wed, 01 Jan 2020 12:00:00 GMT", 1577880000, 206 },
+        { "Wednesday, 01-Jan-20 12:00:00 GMT", 1577880000, 206 },
+        { "Wed Jan  1 12:00:00 2020", 1577880000, 206 },
+        { "Fri, 27 Nov 2026 00:00:00 GMT", NOW, 200 }, /* modified this second: the date is weak */
+        { "Thu, 26 Nov 2026 23:59:59 GMT", NOW - 1, 206 },
+    };
+    for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
+        char raw[256];
+        struct http_request r;
+        long long first = 0, last = 999;
+        int n = snprintf(raw, sizeof raw, "GET /f HTTP/1.1\r\nHost: h\r\nRange: bytes=0-9\r\nIf-Range: %s\r\n\r\n",
+                         dates[i].if_range);
+        parse_in_steps(&r, raw, (size_t)n, 0);
+        check(http_file_status(&r, raw, "\"e1\"", dates[i].mtime, 1000, NOW, &first, &last) == dates[i].status,
+              "if-range date", dates[i].if_range);
     }
 }
 
