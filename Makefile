@@ -27,7 +27,22 @@ build:
 test: server build/server-portable build/server-asan build/unit
 	sh tests/run.sh
 
+# Coverage-guided fuzzing of http.c with libFuzzer, ASan and UBSan; FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: | build
+	sh tests/fuzz.sh $(FUZZ_SECONDS)
+
+# Overload, descriptor exhaustion, slowloris, soak, valgrind and changing files: bounded, loopback only.
+build/server-fortify: $(SOURCES) http.h | build
+	$(CC) $(STD) -O2 -D_FORTIFY_SOURCE=2 -o $@ $(SOURCES)
+
+build/loadgen: tests/loadgen.c | build
+	$(CC) $(STD) -O2 -o $@ tests/loadgen.c
+
+stress: server build/server-portable build/server-fortify build/loadgen
+	python3 tests/stress.py
+
 clean:
 	rm -rf server build
 
-.PHONY: test clean
+.PHONY: test fuzz stress clean

@@ -18,6 +18,8 @@
 #define HTTP_SLICE_BYTES (256 * 1024)  /* bytes one connection may send per select() round */
 #define HTTP_LINGER_MS 2000            /* how long a closing connection drains unread input */
 #define HTTP_ACCEPT_PAUSE_MS 100       /* accept() pause after EMFILE or ENFILE */
+#define HTTP_IDLE_AFTER_MS 100         /* a reading connection silent, or mid-head, this long is idle */
+#define HTTP_IDLE_CHECK_MS 50          /* while others are active, idle connections are watched this often */
 #define HTTP_TIMEOUT_DEFAULT 10        /* seconds for -t */
 #define HTTP_SERVER_NAME "select-server/1.0"
 

@@ -42,6 +42,7 @@ static const char *const state_names[CONN_STATES] = { "free", "reading", "writin
 struct conn {
     enum conn_state state;
     long long deadline;      /* monotonic ms: past it, the connection times out */
+    long long active;        /* monotonic ms when select() last reported it ready */
     int keep_alive;          /* serve another request after this response */
     int file;                /* body file, or -1 */
     off_t file_off, file_end;
@@ -75,6 +76,8 @@ struct server {
     int max_conns, listings, quiet, verbose;
     int conns, fd_end;             /* open connections; one past the highest socket in use */
     long long now;                 /* monotonic ms, read once per round */
+    long long full_round;          /* when select() last watched every connection */
+    int idle[FD_SETSIZE];          /* this round's idle connections, watched only in a full round */
     long long accept_resume;       /* after EMFILE: no accept() before this time */
     unsigned long long requests, bytes;
     time_t date_second;
@@ -261,6 +264,7 @@ static void conn_open(struct server *s, int fd, const struct sockaddr *sa, sockl
     c->listing = NULL;
     c->in_len = 0;
     c->keep_alive = 0;
+    c->active = s->now;
     conn_next_request(s, c, 0);
     s->conns++;
     if (fd >= s->fd_end)
@@ -570,6 +574,7 @@ static void conn_advance(struct server *s, struct conn *c)
 {
     int fd = (int)(c - s->conn);
     size_t budget = HTTP_SLICE_BYTES;
+    c->active = s->now;
     for (;;) {
         ssize_t n;
         switch (c->state) {
@@ -665,6 +670,18 @@ static void conn_advance(struct server *s, struct conn *c)
     }
 }
 
+/*
+ * Says whether a connection may sit out a busy round: it waits to read, and it has been silent, or
+ * in the middle of a request head, for HTTP_IDLE_AFTER_MS (a real client sends its head at once).
+ */
+static int conn_idle(const struct server *s, const struct conn *c)
+{
+    long long head_started = c->deadline - s->timeout_ms; /* the head's timer runs from its first byte */
+    return (c->state == CONN_READ_HEAD || c->state == CONN_CLOSING) &&
+           (s->now - c->active >= HTTP_IDLE_AFTER_MS ||
+            (c->state == CONN_READ_HEAD && c->in_len > 0 && s->now - head_started >= HTTP_IDLE_AFTER_MS));
+}
+
 /* Deals with a connection past its deadline: 408 for a partial request, otherwise a silent close. */
 static void conn_expire(struct server *s, struct conn *c)
 {
@@ -731,7 +748,7 @@ static void server_accept(struct server *s)
 }
 
 /* Queues the round's line of the teaching trace: the ready count and connections per state. */
-static void trace_round(struct server *s, int ready, const int *per_state)
+static void trace_round(struct server *s, int ready, const int *per_state, int left_out)
 {
     char line[256];
     struct http_buf b = { line, 0, sizeof line, 0 };
@@ -741,6 +758,8 @@ static void trace_round(struct server *s, int ready, const int *per_state)
     for (int i = CONN_READ_HEAD; i < CONN_STATES; i++)
         if (per_state[i])
             http_buf_printf(&b, ", %d %s", per_state[i], state_names[i]);
+    if (left_out)
+        http_buf_printf(&b, " (%d idle left out until the next full round)", left_out);
     trace(s, "%.*s", (int)b.len, line);
 }
 
@@ -754,12 +773,17 @@ static void output_watch(const struct output *q, fd_set *writable, int *max_fd)
     }
 }
 
-/* The one select() loop: build the sets, wait, accept, advance ready connections, until a stop signal. */
+/*
+ * The one select() loop: build the sets, wait, accept, advance ready connections, until a stop signal.
+ * select() costs time for every descriptor it watches. So while some connections are active, a round
+ * leaves out idle ones (conn_idle: a parked keep-alive, a slowloris), and a full round that watches them
+ * too comes every HTTP_IDLE_CHECK_MS. With nothing active, every round is full and may wait.
+ */
 static int server_run(struct server *s, const sigset_t *wait_mask)
 {
     while (!stop_requested) {
         fd_set readable, writable;
-        int max_fd = -1, per_state[CONN_STATES] = { 0 };
+        int max_fd = -1, per_state[CONN_STATES] = { 0 }, idle = 0;
         long long next = -1;
         FD_ZERO(&readable);
         FD_ZERO(&writable);
@@ -770,12 +794,23 @@ static int server_run(struct server *s, const sigset_t *wait_mask)
                 conn_expire(s, c);
             if (c->state == CONN_FREE)
                 continue;
-            FD_SET(fd, c->state == CONN_WRITE_HEAD || c->state == CONN_WRITE_BODY ? &writable : &readable);
             per_state[c->state]++;
-            max_fd = fd;
             if (next < 0 || c->deadline < next)
                 next = c->deadline;
+            if (conn_idle(s, c)) {
+                s->idle[idle++] = fd;
+                continue;
+            }
+            FD_SET(fd, c->state == CONN_WRITE_HEAD || c->state == CONN_WRITE_BODY ? &writable : &readable);
+            max_fd = fd;
         }
+        int full = idle == s->conns || s->now - s->full_round >= HTTP_IDLE_CHECK_MS;
+        for (int i = 0; full && i < idle; i++) {
+            FD_SET(s->idle[i], &readable);
+            max_fd = s->idle[i] > max_fd ? s->idle[i] : max_fd;
+        }
+        if (!full && (next < 0 || s->full_round + HTTP_IDLE_CHECK_MS < next))
+            next = s->full_round + HTTP_IDLE_CHECK_MS;
         if (s->conns < s->max_conns && s->now >= s->accept_resume) {
             FD_SET(s->listen_fd, &readable);
             if (s->listen_fd > max_fd)
@@ -794,8 +829,10 @@ static int server_run(struct server *s, const sigset_t *wait_mask)
             fprintf(stderr, "server: select: %s\n", strerror(errno));
             return 1;
         }
+        if (full)
+            s->full_round = s->now;
         server_tick(s);
-        trace_round(s, ready, per_state);
+        trace_round(s, ready, per_state, full ? 0 : idle);
         if (FD_ISSET(s->listen_fd, &readable))
             server_accept(s);
         for (int fd = 0; fd <= max_fd; fd++)
