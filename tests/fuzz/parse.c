@@ -1,0 +1,203 @@
+/*
+ * parse.c: libFuzzer target for http_parse. The first input byte seeds the chunk sizes, the rest is
+ * the request: parsed whole, in chunks and byte by byte, it must give the same result every time.
+ */
+#include "http.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PIPELINED 16 /* requests parsed one after another from one input */
+
+/* Stops the run with a message naming the broken check; libFuzzer then saves the input. */
+#define CHECK(cond)                                                                        \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            fprintf(stderr, "fuzz-parse: check failed at line %d: %s\n", __LINE__, #cond); \
+            abort();                                                                       \
+        }                                                                                  \
+    } while (0)
+
+/* Returns the next number of a small xorshift generator. */
+static uint32_t next_random(uint32_t *state)
+{
+    uint32_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *state = x;
+}
+
+/* Feeds buf to a fresh request the way the server does, step bytes more each call (0: whole, -1: random). */
+static enum http_status feed(struct http_request *r, const char *buf, size_t len, long step, uint32_t *rng,
+                             uint32_t max_chunk)
+{
+    enum http_status st;
+    size_t have = 0;
+    http_request_init(r);
+    if (step == 0)
+        return http_parse(r, buf, len);
+    for (;;) {
+        st = http_parse(r, buf, have);
+        if (st != HTTP_NEED_MORE || have == len)
+            return st;
+        size_t more = step > 0 ? (size_t)step : 1 + next_random(rng) % max_chunk;
+        have = len - have < more ? len : have + more;
+    }
+}
+
+/* Says whether two spans are equal. */
+static int same_span(struct http_span a, struct http_span b)
+{
+    return a.off == b.off && a.len == b.len;
+}
+
+/* Aborts unless two parses of the same bytes agree on everything the server reads. */
+static void check_same(enum http_status sa, const struct http_request *a, enum http_status sb,
+                       const struct http_request *b)
+{
+    CHECK(sa == sb);
+    CHECK(a->head_len == b->head_len);
+    CHECK(a->method == b->method);
+    CHECK(same_span(a->target, b->target));
+    CHECK(same_span(a->line, b->line));
+    CHECK(a->minor == b->minor);
+    CHECK(a->keep_alive == b->keep_alive);
+    CHECK(a->content_length == b->content_length);
+    CHECK(a->hosts == b->hosts);
+    CHECK(a->started == b->started);
+    for (int f = 0; f < HTTP_FIELD_COUNT; f++)
+        CHECK(same_span(a->field[f], b->field[f]));
+    CHECK(a->repeated == b->repeated);
+}
+
+/* Aborts unless a span lies inside the first end bytes. */
+static void check_inside(struct http_span s, size_t end)
+{
+    CHECK(s.off <= end && s.len <= end - s.off);
+}
+
+/* Checks what must hold of any result, and of a servable head in particular. */
+static void check_result(enum http_status st, const struct http_request *r, const char *buf, size_t len)
+{
+    CHECK(r->head_len <= len && r->head_len <= HTTP_HEAD_MAX);
+    if (st == HTTP_NEED_MORE) {
+        CHECK(len < HTTP_HEAD_MAX); /* a full head's worth of bytes always gets an answer */
+        return;
+    }
+    CHECK(st == HTTP_OK || st == HTTP_BAD_REQUEST || st == HTTP_NOT_IMPLEMENTED ||
+          st == HTTP_METHOD_NOT_ALLOWED || st == HTTP_URI_TOO_LONG || st == HTTP_FIELDS_TOO_LARGE ||
+          st == HTTP_VERSION_NOT_SUPPORTED);
+    if (st != HTTP_OK)
+        return;
+    CHECK(r->head_len >= 1 && buf[r->head_len - 1] == '\n');
+    CHECK(r->started);
+    CHECK(r->method == HTTP_METHOD_GET || r->method == HTTP_METHOD_HEAD);
+    CHECK(r->minor >= 0 && r->minor <= 9);
+    CHECK(r->hosts <= 1);
+    CHECK(r->content_length >= -1);
+    check_inside(r->line, r->head_len);
+    check_inside(r->target, r->head_len);
+    CHECK(r->line.len > 0 && r->target.len > 0);
+    CHECK(r->target.off > r->line.off && r->target.off + r->target.len < r->line.off + r->line.len);
+    for (size_t i = 0; i < r->line.off; i++)
+        CHECK(buf[i] == '\r' || buf[i] == '\n'); /* only empty lines before the request line */
+    const char *method = r->method == HTTP_METHOD_GET ? "GET " : "HEAD ";
+    CHECK(r->target.off == r->line.off + strlen(method));
+    CHECK(memcmp(buf + r->line.off, method, strlen(method)) == 0);
+    for (size_t i = 0; i < r->target.len; i++)
+        CHECK(buf[r->target.off + i] > ' ' && buf[r->target.off + i] < 0x7f);
+    const char *version = buf + r->target.off + r->target.len;
+    CHECK(r->line.off + r->line.len == r->target.off + r->target.len + 9);
+    CHECK(memcmp(version, " HTTP/1.", 8) == 0 && version[8] == '0' + r->minor);
+    for (int f = 0; f < HTTP_FIELD_COUNT; f++) {
+        const struct http_span *v = &r->field[f];
+        if (v->off == 0) {
+            CHECK(v->len == 0);
+            continue;
+        }
+        CHECK(v->off >= r->line.off + r->line.len);
+        check_inside(*v, r->head_len);
+        CHECK((r->repeated & (1u << f)) == 0);
+        CHECK(buf[v->off - 1] == ':' || buf[v->off - 1] == ' ' || buf[v->off - 1] == '\t');
+        for (size_t i = 0; i < v->len; i++)
+            CHECK(buf[v->off + i] != '\r' && buf[v->off + i] != '\n' && buf[v->off + i] != '\0');
+        if (v->len > 0) /* surrounding whitespace is not part of the value */
+            CHECK(buf[v->off] != ' ' && buf[v->off] != '\t' && buf[v->off + v->len - 1] != ' ' &&
+                  buf[v->off + v->len - 1] != '\t');
+    }
+}
+
+/* Runs what the server runs on a servable head: target decoding, then the file decision. */
+static void serve(const struct http_request *r, const char *buf)
+{
+    size_t cap = r->target.len + 2, query = 0;
+    char *path = malloc(cap);
+    CHECK(path != NULL);
+    enum http_status st = http_target_path(buf + r->target.off, r->target.len, path, cap, &query);
+    CHECK(st == HTTP_OK || st == HTTP_BAD_REQUEST);
+    CHECK(query <= r->target.len);
+    if (st == HTTP_OK) {
+        CHECK(path[0] == '/' && strlen(path) < cap);
+        (void)http_path_hidden(path);
+        CHECK(http_mime_type(NULL, path) != NULL);
+    }
+    free(path);
+
+    static const long long sizes[] = { 0, 1, 1000, 5368709120LL };
+    const time_t now = 1795737600, mtime = 784111777; /* 2026-11-27, and 1994-11-06 08:49:37 */
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        long long first = -7, last = -7;
+        st = http_file_status(r, buf, "\"e1\"", mtime, sizes[i], now, &first, &last);
+        CHECK(st == HTTP_OK || st == HTTP_PARTIAL_CONTENT || st == HTTP_NOT_MODIFIED ||
+              st == HTTP_RANGE_NOT_SATISFIABLE);
+        if (st == HTTP_PARTIAL_CONTENT)
+            CHECK(first >= 0 && first <= last && last < sizes[i]);
+    }
+    const struct http_span *ae = &r->field[HTTP_FIELD_ACCEPT_ENCODING];
+    if (ae->off != 0) {
+        int gzip = http_accepts_gzip(buf + ae->off, ae->len);
+        CHECK(gzip == 0 || gzip == 1);
+    }
+}
+
+/* Parses buf three ways and compares; returns how many bytes the head took, or 0 to stop. */
+static size_t one_request(const char *buf, size_t len, uint32_t *rng, uint32_t max_chunk)
+{
+    struct http_request whole, chunks, bytes;
+    enum http_status sw = feed(&whole, buf, len, 0, rng, max_chunk);
+    enum http_status sc = feed(&chunks, buf, len, -1, rng, max_chunk);
+    enum http_status sb = feed(&bytes, buf, len, 1, rng, max_chunk);
+    check_result(sw, &whole, buf, len);
+    check_same(sw, &whole, sc, &chunks);
+    check_same(sw, &whole, sb, &bytes);
+    if (sw != HTTP_OK)
+        return 0;
+    serve(&whole, buf);
+    return whole.head_len;
+}
+
+/* libFuzzer entry point: byte 0 seeds the splits, the rest is one or more pipelined requests. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    static const uint32_t max_chunks[4] = { 2, 16, 200, 4096 };
+    uint32_t rng = 0x9e3779b9u ^ ((uint32_t)data[0] * 0x01000193u), max_chunk = max_chunks[data[0] & 3];
+    size_t len = size - 1;
+    char *buf = malloc(len ? len : 1); /* exactly the request, no terminator: ASan sees any over-read */
+    CHECK(buf != NULL);
+    memcpy(buf, data + 1, len);
+    size_t off = 0;
+    for (int n = 0; n < MAX_PIPELINED && off < len; n++) {
+        char *rest = buf + off;
+        size_t used = one_request(rest, len - off, &rng, max_chunk);
+        if (used == 0)
+            break;
+        off += used;
+    }
+    free(buf);
+    return 0;
+}
