@@ -42,7 +42,11 @@ build/loadgen: tests/loadgen.c | build
 stress: server build/server-portable build/server-fortify build/loadgen
 	python3 tests/stress.py
 
+# ./server against nginx and lighttpd with wrk; BENCH_ROUNDS and BENCH_SECONDS set the length.
+bench: server build/loadgen
+	bash tests/bench.sh
+
 clean:
 	rm -rf server build
 
-.PHONY: test fuzz stress clean
+.PHONY: test fuzz stress bench clean

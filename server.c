@@ -31,6 +31,7 @@
 #define RESERVED_FDS 5
 #define MAX_CONNS (FD_SETSIZE - RESERVED_FDS)
 #define ADDR_TEXT_MAX 64 /* a numeric IPv6 address with a scope name */
+#define PATH_TEXT_MAX (HTTP_HEAD_MAX + 16) /* a decoded target, with room for "index.html" and ".gz" */
 #define PORT_TEXT_MAX 8
 
 /* A connection's life: READ_HEAD -> WRITE_HEAD -> WRITE_BODY -> READ_HEAD (keep-alive) or CLOSING. */
@@ -38,25 +39,40 @@ enum conn_state { CONN_FREE, CONN_READ_HEAD, CONN_WRITE_HEAD, CONN_WRITE_BODY, C
 
 static const char *const state_names[CONN_STATES] = { "free", "reading", "writing head", "writing body", "closing" };
 
+/* A connection's request bytes and response head, lent from a pool only while a request is in hand. */
+struct buffer {
+    struct buffer *next;     /* the next free buffer, while in the pool */
+    char out[HTTP_RESPONSE_HEAD_MAX];
+    char in[HTTP_HEAD_MAX];  /* the parser refuses a head that would not fit, so in[] never overflows */
+};
+
+/* A body held in memory (a directory listing, a cached file), shared by every response that sends it. */
+struct blob {
+    size_t refs, len;
+    char data[];
+};
+
 /* One client connection; the table is indexed by its socket, so every socket is below FD_SETSIZE. */
 struct conn {
     enum conn_state state;
     long long deadline;      /* monotonic ms: past it, the connection times out */
     long long active;        /* monotonic ms when select() last reported it ready */
     int keep_alive;          /* serve another request after this response */
+    int linger;              /* input may be left unread: drain it before closing (CLOSING) */
+    int from_memory;         /* answered from the cache, no file opened (for the trace) */
     int file;                /* body file, or -1 */
     off_t file_off, file_end;
-    char *listing;           /* body built in memory (a directory listing), or NULL */
-    size_t listing_len;
+    struct blob *blob;       /* a body held in memory, or NULL */
+    const char *mem;         /* the part of blob->data to send */
+    size_t mem_len;
+    struct buffer *buf;      /* NULL while idle between requests */
     size_t head_len, out_len; /* out[] holds the head, then a short inline body */
-    size_t sent;             /* bytes of out[] and listing sent */
+    size_t sent;             /* bytes of out[] and mem sent */
     enum http_status status; /* for the access log */
     long long body_sent;
     struct http_request req;
     size_t in_len;           /* request bytes in in[] */
     char peer[ADDR_TEXT_MAX], peer_port[PORT_TEXT_MAX];
-    char out[HTTP_RESPONSE_HEAD_MAX];
-    char in[HTTP_HEAD_MAX];  /* the parser refuses a head that would not fit, so in[] never overflows */
 };
 
 /* Output the loop never waits for: text queues here and is written when the descriptor takes it. */
@@ -67,6 +83,22 @@ struct output {
     size_t len;
     unsigned long long dropped;   /* lines lost because the reader fell behind */
     char buf[HTTP_OUTPUT_QUEUE];
+};
+
+/*
+ * A small file kept in memory. It is checked with one stat (and one of FILE.gz) in the first select()
+ * round that uses it; requests within one round are simultaneous, so that is as fresh as reading it.
+ * File times come from a coarse clock, so only a file unchanged for HTTP_CACHE_SETTLE seconds is kept:
+ * any later change then shows in its change time.
+ */
+struct cached {
+    char path[HTTP_CACHE_PATH_MAX];
+    unsigned long long round;     /* the round it was last found unchanged in */
+    struct stat st, gz;           /* the file when read, and its .gz sibling */
+    int has_gz, gz_usable;        /* the sibling exists; and is not older, so a gzip client gets it */
+    const char *type;
+    char etag[HTTP_ETAG_SIZE];
+    struct blob *blob;            /* NULL: the slot is empty */
 };
 
 struct server {
@@ -84,6 +116,12 @@ struct server {
     char date[HTTP_DATE_SIZE], log_date[HTTP_LOG_DATE_SIZE];
     struct output log, trace;      /* stdout: the access log; stderr: the -v trace */
     struct http_mime mime;         /* /etc/mime.types, read once at start */
+    struct buffer *free_buffers;   /* the pool */
+    int spare_buffers;             /* how many it holds */
+    long long pool_used;           /* when a buffer last went in or out of it */
+    unsigned long long round;      /* select() rounds so far */
+    struct cached cache[HTTP_CACHE_FILES];
+    char drain[HTTP_HEAD_MAX];     /* where closing connections' unread input is thrown away */
     char *mime_text;
     struct conn conn[FD_SETSIZE];
 };
@@ -192,15 +230,77 @@ static void server_tick(struct server *s)
     }
 }
 
-/* Releases a connection's body: the open file or the in-memory listing. */
+/* Makes a blob holding a copy of len bytes (data may be NULL: filled by the caller); NULL without memory. */
+static struct blob *blob_new(const char *data, size_t len)
+{
+    struct blob *b = malloc(sizeof *b + len);
+    if (b != NULL) {
+        b->refs = 1;
+        b->len = len;
+        if (data != NULL)
+            memcpy(b->data, data, len);
+    }
+    return b;
+}
+
+/* Drops one reference to a blob; the last one frees it. */
+static void blob_release(struct blob *b)
+{
+    if (b != NULL && --b->refs == 0)
+        free(b);
+}
+
+/* Lends c a buffer from the pool, allocating one when the pool is empty; returns 0 without memory. */
+static int conn_take_buffer(struct server *s, struct conn *c)
+{
+    if (c->buf == NULL && (c->buf = s->free_buffers) != NULL) {
+        s->free_buffers = c->buf->next;
+        s->spare_buffers--;
+        s->pool_used = s->now;
+    } else if (c->buf == NULL) {
+        c->buf = malloc(sizeof *c->buf);
+    }
+    return c->buf != NULL;
+}
+
+/* Returns c's buffer to the pool once it holds nothing needed; past HTTP_SPARE_BUFFERS, frees it. */
+static void conn_give_buffer(struct server *s, struct conn *c)
+{
+    if (c->buf != NULL && s->spare_buffers < HTTP_SPARE_BUFFERS) {
+        c->buf->next = s->free_buffers;
+        s->free_buffers = c->buf;
+        s->spare_buffers++;
+        s->pool_used = s->now;
+    } else {
+        free(c->buf);
+    }
+    c->buf = NULL;
+}
+
+/* Frees the spare buffers once the pool has gone unused for a while, so a burst's memory goes back. */
+static void server_trim_pool(struct server *s)
+{
+    if (s->now - s->pool_used < HTTP_SPARE_IDLE_MS)
+        return;
+    while (s->free_buffers != NULL) {
+        struct buffer *next = s->free_buffers->next;
+        free(s->free_buffers);
+        s->free_buffers = next;
+    }
+    s->spare_buffers = 0;
+}
+
+/* Releases a connection's body: the open file or the blob. */
 static void conn_drop_body(struct conn *c)
 {
     if (c->file >= 0)
         close(c->file);
-    free(c->listing);
+    blob_release(c->blob);
     c->file = -1;
     c->file_off = c->file_end = 0;
-    c->listing = NULL;
+    c->blob = NULL;
+    c->mem = NULL;
+    c->mem_len = 0;
 }
 
 /* Queues one Common Log Format line for stdout; the loop writes the queue once per round. */
@@ -214,7 +314,7 @@ static void conn_log(struct server *s, struct conn *c)
     struct http_buf b = output_space(&s->log, 4 * c->req.line.len + 128);
     http_buf_printf(&b, "%s - - [%s] \"", c->peer, s->log_date);
     if (c->req.line.len > 0)
-        http_buf_log(&b, c->in + c->req.line.off, c->req.line.len);
+        http_buf_log(&b, c->buf->in + c->req.line.off, c->req.line.len);
     else
         http_buf_put(&b, "-", 1);
     http_buf_printf(&b, "\" %d %lld\n", (int)status, c->body_sent);
@@ -229,6 +329,7 @@ static void conn_close(struct server *s, struct conn *c, const char *why)
     if (c->status != 0)
         conn_log(s, c);
     conn_drop_body(c);
+    conn_give_buffer(s, c);
     close(fd);
     c->state = CONN_FREE;
     s->conns--;
@@ -240,7 +341,10 @@ static void conn_close(struct server *s, struct conn *c, const char *why)
 static void conn_next_request(struct server *s, struct conn *c, size_t consumed)
 {
     c->in_len -= consumed;
-    memmove(c->in, c->in + consumed, c->in_len);
+    if (c->in_len > 0)
+        memmove(c->buf->in, c->buf->in + consumed, c->in_len);
+    else
+        conn_give_buffer(s, c);
     http_request_init(&c->req);
     c->state = CONN_READ_HEAD;
     c->deadline = s->now + s->timeout_ms;
@@ -252,16 +356,19 @@ static void conn_next_request(struct server *s, struct conn *c, size_t consumed)
 static void conn_open(struct server *s, int fd, const struct sockaddr *sa, socklen_t len)
 {
     struct conn *c = &s->conn[fd];
+#ifndef USE_LINUX_CALLS /* Linux sockets inherit TCP_NODELAY from the listening socket */
     int one = 1;
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
         trace(s, "  fd %d: TCP_NODELAY: %s", fd, strerror(errno));
+#endif
     if (getnameinfo(sa, len, c->peer, sizeof c->peer, c->peer_port, sizeof c->peer_port,
                     NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
         strcpy(c->peer, "-");
         strcpy(c->peer_port, "-");
     }
     c->file = -1;
-    c->listing = NULL;
+    c->blob = NULL;
+    c->buf = NULL;
     c->in_len = 0;
     c->keep_alive = 0;
     c->active = s->now;
@@ -275,7 +382,7 @@ static void conn_open(struct server *s, int fd, const struct sockaddr *sa, sockl
 /* Formats r's head into c->out (with the generated page for it when page is set) and starts sending. */
 static void conn_start_response(struct server *s, struct conn *c, struct http_response *r, int page)
 {
-    struct http_buf b = { c->out, 0, sizeof c->out, 0 }; /* fits: Location and type are bounded */
+    struct http_buf b = { c->buf->out, 0, sizeof c->buf->out, 0 }; /* fits: Location and type are bounded */
     int head_only = c->req.method == HTTP_METHOD_HEAD;
     r->date = s->date;
     r->close = !c->keep_alive;
@@ -340,7 +447,7 @@ static int buf_reserve(struct http_buf *b, size_t need)
     return 1;
 }
 
-/* Builds the sorted HTML listing of an open directory (dir_fd is consumed) into c->listing. */
+/* Builds the sorted HTML listing of an open directory (dir_fd is consumed) as c's body. */
 static enum http_status conn_build_listing(struct conn *c, int dir_fd, const char *path)
 {
     DIR *dir = fdopendir(dir_fd);
@@ -379,12 +486,12 @@ static enum http_status conn_build_listing(struct conn *c, int dir_fd, const cha
         http_format_listing_end(&b);
     }
     free(list.data);
-    if (!ok || b.overflow) {
-        free(b.data);
+    c->blob = ok && !b.overflow ? blob_new(b.data, b.len) : NULL;
+    free(b.data);
+    if (c->blob == NULL)
         return HTTP_INTERNAL_ERROR;
-    }
-    c->listing = b.data;
-    c->listing_len = b.len;
+    c->mem = c->blob->data;
+    c->mem_len = c->blob->len;
     return HTTP_OK;
 }
 
@@ -395,21 +502,160 @@ static int older(const struct stat *a, const struct stat *b)
            (a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec < b->st_mtim.tv_nsec);
 }
 
+/* Says whether two stats describe the same, unchanged file. */
+static int same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size && !older(a, b) &&
+           !older(b, a) && a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Says whether the request accepts gzip. */
+static int conn_takes_gzip(const struct conn *c)
+{
+    const struct http_span *accept = &c->req.field[HTTP_FIELD_ACCEPT_ENCODING];
+    return accept->off && http_accepts_gzip(c->buf->in + accept->off, accept->len);
+}
+
+/* Writes the name of a clean path's .gz sibling, relative to the root, into name (PATH_TEXT_MAX bytes). */
+static const char *gz_name(char name[PATH_TEXT_MAX], const char *path)
+{
+    size_t n = strlen(path + 1);
+    memcpy(name, path + 1, n);
+    memcpy(name + n, ".gz", 4);
+    return name;
+}
+
+/* Stats path.gz beside a clean path; says whether it is a regular file. */
+static int stat_gz(struct server *s, const char *path, struct stat *gz)
+{
+    char name[PATH_TEXT_MAX];
+    return fstatat(s->root_fd, gz_name(name, path), gz, 0) == 0 && S_ISREG(gz->st_mode);
+}
+
+/* Returns the cache slot a path belongs in (FNV-1a hash). */
+static struct cached *cache_slot(struct server *s, const char *path)
+{
+    unsigned long h = 2166136261u;
+    for (; *path; path++)
+        h = (h ^ (unsigned char)*path) * 16777619u;
+    return &s->cache[h % HTTP_CACHE_FILES];
+}
+
+/* Empties a cache slot; responses still sending its blob keep their reference. */
+static void cache_drop(struct cached *e)
+{
+    blob_release(e->blob);
+    e->blob = NULL;
+}
+
+/* Returns the cached copy of a path if it is there and unchanged (checked once per round), else NULL. */
+static struct cached *cache_find(struct server *s, const char *path)
+{
+    struct cached *e = cache_slot(s, path);
+    struct stat st, gz;
+    if (e->blob == NULL || strcmp(e->path, path) != 0)
+        return NULL;
+    if (e->round != s->round) {
+        int has_gz = stat_gz(s, path, &gz);
+        if (fstatat(s->root_fd, path + 1, &st, 0) != 0 || !same_file(&st, &e->st) || has_gz != e->has_gz ||
+            (has_gz && !same_file(&gz, &e->gz))) {
+            cache_drop(e);
+            return NULL;
+        }
+        e->round = s->round;
+    }
+    return e;
+}
+
+/* Reads a small regular file open on fd into the cache; returns its entry, or NULL when it does not fit. */
+static struct cached *cache_fill(struct server *s, const char *path, int fd, const struct stat *st,
+                                 const struct http_response *r, const struct stat *gz)
+{
+    struct cached *e = cache_slot(s, path);
+    struct stat after;
+    size_t have = 0, size = (size_t)st->st_size;
+    struct blob *blob;
+    if (st->st_size > HTTP_CACHE_FILE_MAX || strlen(path) >= sizeof e->path - 3 ||
+        st->st_ctim.tv_sec > s->date_second - HTTP_CACHE_SETTLE || (blob = blob_new(NULL, size)) == NULL)
+        return NULL;
+    for (ssize_t n = 1; have < size && n != 0;) {
+        n = pread(fd, blob->data + have, size - have, (off_t)have);
+        if (n < 0 && errno != EINTR)
+            break;
+        have += n > 0 ? (size_t)n : 0;
+    }
+    if (have != size || fstat(fd, &after) != 0 || !same_file(&after, st)) { /* it changed while read */
+        blob_release(blob);
+        return NULL;
+    }
+    cache_drop(e);
+    strcpy(e->path, path);
+    e->round = s->round;
+    e->st = *st;
+    e->has_gz = r->vary_encoding;
+    e->gz_usable = e->has_gz && !older(gz, st);
+    if (e->has_gz)
+        e->gz = *gz;
+    e->type = r->content_type;
+    strcpy(e->etag, r->etag);
+    e->blob = blob;
+    return e;
+}
+
+/*
+ * Answers with one representation of a file, whose content type, ETag and Vary r already holds: the
+ * validators and Range decide the status. The body comes from the open file fd, or from blob (fd -1).
+ */
+static void conn_answer_file(struct server *s, struct conn *c, struct http_response *r, const struct stat *st,
+                             int fd, struct blob *blob)
+{
+    r->has_last_modified = 1;
+    r->last_modified = st->st_mtime;
+    r->full_size = r->content_length = (long long)st->st_size;
+    r->range_first = 0;
+    r->range_last = r->full_size - 1;
+    r->status = http_file_status(&c->req, c->buf->in, r->etag, st->st_mtime, r->full_size, s->date_second,
+                                 &r->range_first, &r->range_last);
+    if (r->status == HTTP_NOT_MODIFIED || r->status == HTTP_RANGE_NOT_SATISFIABLE) {
+        if (fd >= 0)
+            close(fd);
+        conn_start_response(s, c, r, r->status == HTTP_RANGE_NOT_SATISFIABLE);
+        return;
+    }
+    r->content_length = r->range_last - r->range_first + 1;
+    if (blob != NULL) {
+        blob->refs++;
+        c->blob = blob;
+        c->mem = blob->data + r->range_first;
+        c->mem_len = (size_t)r->content_length;
+    } else {
+        c->file = fd;
+        if (s->files_above && fd < FD_SETSIZE) { /* leave the numbers select() can watch to sockets */
+            int high = fcntl(fd, F_DUPFD_CLOEXEC, FD_SETSIZE);
+            if (high >= 0) {
+                close(fd);
+                c->file = high;
+            }
+        }
+        c->file_off = r->range_first;
+        c->file_end = r->range_last + 1;
+    }
+    conn_start_response(s, c, r, 0);
+}
+
 /*
  * Starts the response for the regular file open on fd at path: its .gz sibling instead when the
- * client takes gzip and the sibling is not older, then 200, 206, 304 or 416 as the validators say.
+ * client takes gzip and the sibling is not older. A small plain file is kept in memory on the way.
  */
 static void conn_serve_file(struct server *s, struct conn *c, int fd, struct stat *st, char *path)
 {
-    const struct http_span *accept = &c->req.field[HTTP_FIELD_ACCEPT_ENCODING];
-    size_t path_len = strlen(path);
     struct stat gz;
     char etag[HTTP_ETAG_SIZE];
-    struct http_response r = { .content_type = http_mime_type(&s->mime, path) };
-    strcpy(path + path_len, ".gz");
-    r.vary_encoding = fstatat(s->root_fd, path + 1, &gz, 0) == 0 && S_ISREG(gz.st_mode);
-    if (r.vary_encoding && accept->off && http_accepts_gzip(c->in + accept->off, accept->len) && !older(&gz, st)) {
-        int gz_fd = openat(s->root_fd, path + 1, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct http_response r = { .content_type = http_mime_type(&s->mime, path), .etag = etag };
+    r.vary_encoding = stat_gz(s, path, &gz);
+    if (r.vary_encoding && !older(&gz, st) && conn_takes_gzip(c)) {
+        char name[PATH_TEXT_MAX];
+        int gz_fd = openat(s->root_fd, gz_name(name, path), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         if (gz_fd >= 0 && fstat(gz_fd, &gz) == 0 && S_ISREG(gz.st_mode)) {
             close(fd);
             fd = gz_fd;
@@ -419,48 +665,36 @@ static void conn_serve_file(struct server *s, struct conn *c, int fd, struct sta
             close(gz_fd);
         }
     }
-    path[path_len] = '\0';
     http_format_etag(etag, (unsigned long long)st->st_ino, (long long)st->st_size,
                      (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec);
-    r.etag = etag;
-    r.has_last_modified = 1;
-    r.last_modified = st->st_mtime;
-    r.full_size = r.content_length = (long long)st->st_size;
-    r.range_first = 0;
-    r.range_last = r.full_size - 1;
-    r.status = http_file_status(&c->req, c->in, etag, st->st_mtime, r.full_size, s->date_second, &r.range_first,
-                                &r.range_last);
-    if (r.status == HTTP_NOT_MODIFIED || r.status == HTTP_RANGE_NOT_SATISFIABLE) {
+    struct cached *e = r.gzip ? NULL : cache_fill(s, path, fd, st, &r, &gz);
+    if (e != NULL) {
         close(fd);
-        conn_start_response(s, c, &r, r.status == HTTP_RANGE_NOT_SATISFIABLE);
-        return;
+        conn_answer_file(s, c, &r, st, -1, e->blob);
+    } else {
+        conn_answer_file(s, c, &r, st, fd, NULL);
     }
-    c->file = fd;
-    if (s->files_above && fd < FD_SETSIZE) { /* leave the numbers select() can watch to sockets */
-        int high = fcntl(fd, F_DUPFD_CLOEXEC, FD_SETSIZE);
-        if (high >= 0) {
-            close(fd);
-            c->file = high;
-        }
-    }
-    c->file_off = r.range_first;
-    c->file_end = r.range_last + 1;
-    r.content_length = c->file_end - c->file_off;
-    conn_start_response(s, c, &r, 0);
 }
 
 /* Finds what a GET or HEAD names and starts the response; returns a status for conn_reply otherwise. */
 static enum http_status conn_route(struct server *s, struct conn *c, char *location, size_t location_cap)
 {
-    char path[HTTP_HEAD_MAX + 16]; /* the decoded target, then room for "index.html" and ".gz" */
+    char path[PATH_TEXT_MAX];
     size_t query;
-    const char *target = c->in + c->req.target.off;
+    const char *target = c->buf->in + c->req.target.off;
     struct stat st;
     enum http_status status = http_target_path(target, c->req.target.len, path, HTTP_HEAD_MAX + 2, &query);
     if (status != HTTP_OK)
         return status;
     if (http_path_hidden(path))
         return HTTP_NOT_FOUND;
+    struct cached *e = cache_find(s, path);
+    if (e != NULL && !(e->gz_usable && conn_takes_gzip(c))) {
+        struct http_response r = { .content_type = e->type, .etag = e->etag, .vary_encoding = e->has_gz };
+        c->from_memory = 1;
+        conn_answer_file(s, c, &r, &e->st, -1, e->blob);
+        return HTTP_OK;
+    }
     int fd = openat(s->root_fd, path[1] ? path + 1 : ".", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return status_from_errno(errno);
@@ -494,7 +728,7 @@ static enum http_status conn_route(struct server *s, struct conn *c, char *locat
             if ((status = conn_build_listing(c, fd, path)) != HTTP_OK)
                 return status;
             struct http_response r = { .status = HTTP_OK, .content_type = "text/html",
-                                       .content_length = (long long)c->listing_len };
+                                       .content_length = (long long)c->mem_len };
             conn_start_response(s, c, &r, 0);
             return HTTP_OK;
         }
@@ -513,6 +747,8 @@ static void conn_respond(struct server *s, struct conn *c, enum http_status stat
     char location[HTTP_LOCATION_MAX];
     s->requests++;
     c->keep_alive = status == HTTP_OK && c->req.keep_alive && c->req.content_length <= 0;
+    c->linger = status != HTTP_OK || c->req.content_length > 0;
+    c->from_memory = 0;
     if (status == HTTP_OK)
         status = conn_route(s, c, location, sizeof location);
     if (status != HTTP_OK)
@@ -520,19 +756,30 @@ static void conn_respond(struct server *s, struct conn *c, enum http_status stat
     if (s->verbose) {
         char line[256];
         struct http_buf b = { line, 0, sizeof line - 1, 0 };
-        http_buf_log(&b, c->in + c->req.line.off, c->req.line.len < 64 ? c->req.line.len : 64);
+        http_buf_log(&b, c->buf->in + c->req.line.off, c->req.line.len < 64 ? c->req.line.len : 64);
         line[b.len] = '\0';
-        trace(s, "  fd %d: request \"%s\" complete, answering %d", (int)(c - s->conn), line, (int)c->status);
+        trace(s, "  fd %d: request \"%s\" complete, answering %d%s", (int)(c - s->conn), line, (int)c->status,
+              c->from_memory ? " from memory" : "");
     }
 }
 
-/* Ends a response: logs it, then waits for the next request or starts a lingering close. */
+/*
+ * Ends a response: logs it, then waits for the next request, or closes. A close is lingering when input
+ * may be left unread (an error, a body, bytes after the request): closing over unread input makes the
+ * kernel send a reset, which can destroy the response before the client has read it.
+ */
 static void conn_finish(struct server *s, struct conn *c)
 {
     conn_log(s, c);
     conn_drop_body(c);
     if (c->keep_alive) {
         conn_next_request(s, c, c->req.head_len);
+        return;
+    }
+    int linger = c->linger || c->in_len > c->req.head_len;
+    conn_give_buffer(s, c);
+    if (!linger) {
+        conn_close(s, c, "response sent");
         return;
     }
     if (shutdown((int)(c - s->conn), SHUT_WR) < 0) {
@@ -568,12 +815,15 @@ static int would_block(void)
 
 /*
  * Advances one connection as far as it can go without blocking, sending at most HTTP_SLICE_BYTES.
+ * It reads only when a read can find bytes: when select() said so, or after a read that filled the
+ * space it had; never straight after a response, which the client has not even received yet.
  * This switch is the only place a connection changes state.
  */
 static void conn_advance(struct server *s, struct conn *c)
 {
     int fd = (int)(c - s->conn);
     size_t budget = HTTP_SLICE_BYTES;
+    int readable = c->state == CONN_READ_HEAD || c->state == CONN_CLOSING;
     c->active = s->now;
     for (;;) {
         ssize_t n;
@@ -582,16 +832,24 @@ static void conn_advance(struct server *s, struct conn *c)
         case CONN_STATES:
             return;
         case CONN_READ_HEAD: {
-            enum http_status status = http_parse(&c->req, c->in, c->in_len);
+            enum http_status status = c->in_len ? http_parse(&c->req, c->buf->in, c->in_len) : HTTP_NEED_MORE;
             if (status != HTTP_NEED_MORE) {
                 conn_respond(s, c, status);
                 break;
             }
-            n = read(fd, c->in + c->in_len, sizeof c->in - c->in_len);
+            if (!readable)
+                return;
+            if (!conn_take_buffer(s, c)) {
+                conn_close(s, c, "out of memory");
+                return;
+            }
+            size_t room = sizeof c->buf->in - c->in_len;
+            n = read(fd, c->buf->in + c->in_len, room);
             if (n > 0) {
                 if (c->in_len == 0) /* the head's time limit runs from its first byte */
                     c->deadline = s->now + s->timeout_ms;
                 c->in_len += (size_t)n;
+                readable = (size_t)n == room;
                 trace(s, "  fd %d: read %zd bytes", fd, n);
             } else if (n == 0) {
                 conn_close(s, c, c->in_len ? "client closed mid-request" : "client done");
@@ -600,22 +858,24 @@ static void conn_advance(struct server *s, struct conn *c)
                 conn_close(s, c, strerror(errno));
                 return;
             } else if (errno != EINTR) {
+                if (c->in_len == 0)
+                    conn_give_buffer(s, c);
                 return;
             }
             break;
         }
         case CONN_WRITE_HEAD: {
-            size_t total = c->out_len + (c->listing ? c->listing_len : 0);
+            size_t total = c->out_len + c->mem_len;
             if (budget == 0)
                 return;
             if (c->sent < c->out_len) {
                 size_t head_left = c->out_len - c->sent;
-                size_t listing_part = c->listing && budget > head_left ? budget - head_left : 0;
-                struct iovec iov[2] = { { c->out + c->sent, head_left },
-                                        { c->listing, listing_part < c->listing_len ? listing_part : c->listing_len } };
-                n = writev(fd, iov, listing_part ? 2 : 1);
+                size_t mem_part = budget > head_left ? budget - head_left : 0;
+                struct iovec iov[2] = { { c->buf->out + c->sent, head_left },
+                                        { (void *)c->mem, mem_part < c->mem_len ? mem_part : c->mem_len } };
+                n = writev(fd, iov, mem_part && c->mem_len ? 2 : 1);
             } else {
-                n = write(fd, c->listing + (c->sent - c->out_len), total - c->sent < budget ? total - c->sent : budget);
+                n = write(fd, c->mem + (c->sent - c->out_len), total - c->sent < budget ? total - c->sent : budget);
             }
             if (n < 0 && would_block())
                 return;
@@ -655,13 +915,16 @@ static void conn_advance(struct server *s, struct conn *c)
                 conn_finish(s, c);
             break;
         case CONN_CLOSING:
-            n = read(fd, c->in, sizeof c->in);
+            if (!readable)
+                return;
+            n = read(fd, s->drain, sizeof s->drain);
             if (n < 0 && would_block())
                 return;
             if (n <= 0) {
                 conn_close(s, c, n == 0 ? "client done" : strerror(errno));
                 return;
             }
+            readable = (size_t)n == sizeof s->drain;
             if ((size_t)n >= budget) /* a client that keeps sending cannot hold the loop */
                 return;
             budget -= (size_t)n;
@@ -688,6 +951,7 @@ static void conn_expire(struct server *s, struct conn *c)
     if (c->state == CONN_READ_HEAD && c->req.started) {
         trace(s, "  fd %d: request head timed out", (int)(c - s->conn));
         c->keep_alive = 0;
+        c->linger = 1;
         c->req.line.len = 0;
         c->req.method = HTTP_METHOD_UNKNOWN;
         s->requests++;
@@ -788,6 +1052,7 @@ static int server_run(struct server *s, const sigset_t *wait_mask)
         FD_ZERO(&readable);
         FD_ZERO(&writable);
         s->now = clock_ms();
+        s->round++;
         for (int fd = 0; fd < s->fd_end; fd++) {
             struct conn *c = &s->conn[fd];
             if (c->state != CONN_FREE && c->deadline <= s->now)
@@ -811,6 +1076,9 @@ static int server_run(struct server *s, const sigset_t *wait_mask)
         }
         if (!full && (next < 0 || s->full_round + HTTP_IDLE_CHECK_MS < next))
             next = s->full_round + HTTP_IDLE_CHECK_MS;
+        server_trim_pool(s);
+        if (s->spare_buffers > 0 && (next < 0 || s->pool_used + HTTP_SPARE_IDLE_MS < next))
+            next = s->pool_used + HTTP_SPARE_IDLE_MS;
         if (s->conns < s->max_conns && s->now >= s->accept_resume) {
             FD_SET(s->listen_fd, &readable);
             if (s->listen_fd > max_fd)
@@ -862,6 +1130,9 @@ static int listen_on(const char *addr, const char *port, char *shown, size_t sho
         if (fd < 0)
             continue;
         if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+#ifdef USE_LINUX_CALLS /* accepted sockets inherit it */
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0 &&
+#endif
             bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0)
             break;
         err = errno;
@@ -1044,6 +1315,10 @@ int main(int argc, char **argv)
     for (int fd = 0; fd < s->fd_end; fd++)
         if (s->conn[fd].state != CONN_FREE)
             conn_close(s, &s->conn[fd], "shutting down");
+    for (int i = 0; i < HTTP_CACHE_FILES; i++)
+        cache_drop(&s->cache[i]);
+    s->pool_used = s->now - HTTP_SPARE_IDLE_MS;
+    server_trim_pool(s);
     close(s->listen_fd);
     close(s->root_fd);
     free(s->mime.entry);

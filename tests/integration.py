@@ -1507,10 +1507,13 @@ def test_stalled_stdout_does_not_block(ctx):
 
 @test
 def test_big_listing_sent_in_slices(ctx):
-    """A listing larger than one round's slice (256 KiB) is written a slice at a time, and arrives whole."""
+    """A listing larger than one round's slice (HTTP_SLICE_BYTES) is written a slice at a time, and arrives whole."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http.h")) as f:
+        m = re.search(r"#define HTTP_SLICE_BYTES \((\d+) \* 1024\)", f.read())
+    slice_bytes = int(m.group(1)) * 1024
     root = tempfile.mkdtemp(prefix="server-it-listing-")
     try:
-        names = [f"{i:04d}-" + "n" * 120 for i in range(3000)]
+        names = [f"{i:05d}-" + "n" * 150 for i in range(slice_bytes * 5 // 2 // 400)]
         for name in names:
             open(os.path.join(root, name), "wb").close()
         with Server(ctx.binary, root, ("-v", "-q")) as srv:
@@ -1518,10 +1521,10 @@ def test_big_listing_sent_in_slices(ctx):
                 c.send(get("/"))
                 r = c.read_response()
             eq(r.status, 200, "status")
-            check(r.content_length() > 2 * 256 * 1024, f"listing of {r.content_length()} bytes is not large")
+            check(r.content_length() > 2 * slice_bytes, f"listing of {r.content_length()} bytes is not large")
             check(names[0].encode() in r.body and names[-1].encode() in r.body, "first or last entry missing")
             writes = [int(n) for n in re.findall(r"wrote (\d+) of \d+ bytes", srv.stderr())]
-            check(len(writes) >= 3 and max(writes) <= 256 * 1024, f"writes per round: {writes}")
+            check(len(writes) >= 3 and max(writes) <= slice_bytes, f"writes per round: {writes}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -1737,6 +1740,62 @@ def test_file_validators_sent(ctx):
     eq(fetch(ctx.port, "/c.txt").get("ETag"), etag, "ETag back with the old mtime")
     for target in ("/sub/", "/nope"):
         eq(fetch(ctx.port, target).get("ETag"), None, f"ETag on {target}")
+
+
+@test
+def test_memory_cache_follows_changes(ctx):
+    """A small file unchanged for 2 s is served from memory (the trace says so), yet a file rewritten at once
+    with the same size, replaced, deleted, made a directory, or given a .gz sibling is seen by the next
+    request (the cache checks once per select() round)."""
+    path = os.path.join(ctx.root, "cached.txt")
+
+    def put(data):
+        with open(path, "wb") as f:
+            f.write(data)
+
+    def from_memory(srv):
+        return len(re.findall(r'"GET /cached.txt HTTP/1.1" complete, answering 200 from memory', srv.stderr()))
+
+    try:
+        put(b"version one\n")
+        with ctx.start("-v", "-q") as srv:
+            eq(fetch(srv.port, "/cached.txt").body, b"version one\n", "a file just written")
+            eq(from_memory(srv), 0, "responses from memory for a file changed within 2 s")
+            time.sleep(2.2)  # deliberate: the file must sit unchanged for 2 s before it is kept in memory
+            for _ in range(3):
+                eq(fetch(srv.port, "/cached.txt").body, b"version one\n", "the settled file")
+            wait_until(lambda: from_memory(srv) == 2, 5, "two responses from memory after the one that read it")
+            put(b"version two\n")  # same size, written at once: only the change times differ
+            eq(fetch(srv.port, "/cached.txt").body, b"version two\n", "content after a rewrite of the same size")
+            wait_until(lambda: "answering 200" in srv.stderr().rsplit("cached.txt", 1)[1], 5, "the trace line")
+            eq(from_memory(srv), 2, "responses from memory once the file changed")
+        time.sleep(2.2)  # deliberate: settle again, so that the next changes meet a cached copy
+        eq(fetch(ctx.port, "/cached.txt").body, b"version two\n", "the settled file, read into memory")
+        with open(path + ".new", "wb") as f:
+            f.write(b"version three, longer\n")
+        os.rename(path + ".new", path)
+        eq(fetch(ctx.port, "/cached.txt").body, b"version three, longer\n", "content after a rename over it")
+        with open(path + ".gz", "wb") as f:
+            f.write(gzip.compress(b"version three, longer\n"))
+        r = ask(ctx.port, "/cached.txt", b"Accept-Encoding: gzip\r\n")
+        eq((r.get("Content-Encoding"), r.get("Vary")), ("gzip", "Accept-Encoding"), "a .gz sibling that appeared")
+        os.unlink(path + ".gz")
+        r = ask(ctx.port, "/cached.txt", b"Accept-Encoding: gzip\r\n")
+        eq((r.get("Content-Encoding"), r.get("Vary"), r.body), (None, None, b"version three, longer\n"),
+           "the sibling removed again")
+        os.unlink(path)
+        eq(fetch(ctx.port, "/cached.txt").status, 404, "status after deletion")
+        os.mkdir(path)
+        eq((fetch(ctx.port, "/cached.txt").status, fetch(ctx.port, "/cached.txt/").status), (301, 200),
+           "a directory where the file was")
+    finally:
+        for leftover in (path + ".gz", path + ".new"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+        if os.path.isdir(path):
+            os.rmdir(path)
+        elif os.path.exists(path):
+            os.unlink(path)
 
 
 @test

@@ -5,6 +5,9 @@
  *                                   downloads on CONNS connections until TOTAL responses; prints
  *                                   "progress N" every 50,000 responses, then a summary line
  *   loadgen ka PORT CONNS SECONDS   keep-alive GET /small.bin on CONNS connections for SECONDS
+ *   loadgen count PORT CONNS TOTAL  keep-alive GET /small.bin on CONNS connections until TOTAL responses
+ *   loadgen half PORT CONNS SECONDS CONNS connections that send half a request head, then wait SECONDS
+ *   loadgen idle PORT CONNS SECONDS CONNS keep-alive connections that make one request, then wait SECONDS
  *
  * It expects /small.bin (200), /big.bin (at least 1 MiB) and no /missing on 127.0.0.1:PORT.
  * Exit status 0 when every response was well formed and the server never broke a connection.
@@ -182,26 +185,67 @@ static int client_parse(struct client *c)
     }
 }
 
+/* Holds CONNS connections open for SECONDS: each sends half a request head, or makes one whole request. */
+static int hold(int n, double seconds, int whole)
+{
+    static const char half[] = "GET /small.bin HTTP/1.1\r\nHost: l\r\n";
+    for (int i = 0; i < n; i++) {
+        struct client *c = &clients[i];
+        client_connect(c);
+        if (whole)
+            client_queue(c, K_GET, "GET /small.bin HTTP/1.1\r\nHost: l\r\n\r\n");
+        else if (write(c->fd, half, sizeof half - 1) != (ssize_t)sizeof half - 1)
+            errors++;
+    }
+    double end = now() + seconds;
+    while (whole && responses < n && now() < end) {
+        for (int i = 0; i < n; i++) {
+            struct client *c = &clients[i];
+            if (c->out_off < c->out_len) {
+                ssize_t w = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+                c->out_off += w > 0 ? (size_t)w : 0;
+            }
+            ssize_t r = read(c->fd, c->in + c->in_len, sizeof c->in - c->in_len);
+            if (r > 0) {
+                c->in_len += (size_t)r;
+                client_parse(c);
+            }
+        }
+    }
+    printf("holding %d connections%s\n", n, whole ? ", each after one request" : ", each half-way through a head");
+    fflush(stdout);
+    while (now() < end)
+        poll(NULL, 0, 100);
+    return errors != 0 || (whole && responses < n);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 5 || (strcmp(argv[1], "soak") != 0 && strcmp(argv[1], "ka") != 0)) {
-        fprintf(stderr, "usage: loadgen soak PORT CONNS TOTAL | loadgen ka PORT CONNS SECONDS\n");
+    static const char *const modes[] = { "soak", "ka", "count", "half", "idle" };
+    int mode = -1;
+    for (int i = 0; argc == 5 && i < 5; i++)
+        if (strcmp(argv[1], modes[i]) == 0)
+            mode = i;
+    if (mode < 0) {
+        fprintf(stderr, "usage: loadgen soak|ka|count|half|idle PORT CONNS LIMIT (see tests/loadgen.c)\n");
         return 2;
     }
-    int soak = strcmp(argv[1], "soak") == 0, n = atoi(argv[3]);
+    int soak = mode == 0, timed = mode == 1, n = atoi(argv[3]);
     long long limit = atoll(argv[4]), next_progress = 50000;
     port = (unsigned short)atoi(argv[2]);
     if (n < 1 || n > MAX_CONNS || limit < 1) {
         fprintf(stderr, "loadgen: CONNS must be 1..%d and the limit positive\n", MAX_CONNS);
         return 2;
     }
+    if (mode >= 3)
+        return hold(n, (double)limit, mode == 4);
     struct pollfd pfd[MAX_CONNS];
     for (int i = 0; i < n; i++)
         client_connect(&clients[i]);
-    double start = now(), deadline = soak ? start + 600 : start + (double)limit;
-    while (soak ? responses < limit : now() < deadline) {
-        if (soak && now() > deadline) {
-            fprintf(stderr, "loadgen: soak did not finish within 600 s\n");
+    double start = now(), deadline = timed ? start + (double)limit : start + 600;
+    while (timed ? now() < deadline : responses < limit) {
+        if (!timed && now() > deadline) {
+            fprintf(stderr, "loadgen: %s did not finish within 600 s\n", argv[1]);
             return 1;
         }
         for (int i = 0; i < n; i++) {
