@@ -822,6 +822,9 @@ static void put_str(struct http_buf *b, const char *s)
     http_buf_put(b, s, strlen(s));
 }
 
+/* Appends a string literal, its length known when compiling. */
+#define PUT(b, literal) http_buf_put((b), literal, sizeof literal - 1)
+
 /* Appends a decimal number. */
 static void put_number(struct http_buf *b, long long n)
 {
@@ -840,62 +843,64 @@ static void put_number(struct http_buf *b, long long n)
    response, so it appends pieces directly: printf would cost more than all the rest of a request. */
 void http_format_head(struct http_buf *b, const struct http_response *r)
 {
-    put_str(b, "HTTP/1.1 ");
+    PUT(b, "HTTP/1.1 ");
     put_number(b, r->status);
-    put_str(b, " ");
+    PUT(b, " ");
     put_str(b, http_reason(r->status));
-    put_str(b, "\r\nDate: ");
+    PUT(b, "\r\nDate: ");
     put_str(b, r->date);
-    put_str(b, "\r\nServer: " HTTP_SERVER_NAME "\r\n");
+    PUT(b, "\r\nServer: " HTTP_SERVER_NAME "\r\n");
     if (r->status != HTTP_NOT_MODIFIED) { /* a 304 has no content to describe */
         if (r->content_type != NULL) {
-            put_str(b, "Content-Type: ");
+            PUT(b, "Content-Type: ");
             put_str(b, r->content_type);
-            put_str(b, strncmp(r->content_type, "text/", 5) == 0 ? "; charset=utf-8\r\n" : "\r\n");
+            if (strncmp(r->content_type, "text/", 5) == 0)
+                PUT(b, "; charset=utf-8");
+            PUT(b, "\r\n");
         }
-        put_str(b, "Content-Length: ");
+        PUT(b, "Content-Length: ");
         put_number(b, r->content_length);
-        put_str(b, r->gzip ? "\r\nContent-Encoding: gzip\r\n" : "\r\n");
+        PUT(b, "\r\n");
+        if (r->gzip)
+            PUT(b, "Content-Encoding: gzip\r\n");
     }
-    if (r->has_last_modified) {
-        char date[HTTP_DATE_SIZE];
-        http_format_date(date, r->last_modified);
-        put_str(b, "Last-Modified: ");
-        put_str(b, date);
-        put_str(b, "\r\n");
+    if (r->last_modified != NULL) {
+        PUT(b, "Last-Modified: ");
+        put_str(b, r->last_modified);
+        PUT(b, "\r\n");
     }
     if (r->etag != NULL) {
-        put_str(b, "ETag: ");
+        PUT(b, "ETag: ");
         put_str(b, r->etag);
-        put_str(b, "\r\nAccept-Ranges: bytes\r\n");
+        PUT(b, "\r\nAccept-Ranges: bytes\r\n");
     }
     if (r->vary_encoding)
-        put_str(b, "Vary: Accept-Encoding\r\n");
+        PUT(b, "Vary: Accept-Encoding\r\n");
     if (r->status == HTTP_PARTIAL_CONTENT || r->status == HTTP_RANGE_NOT_SATISFIABLE) {
-        put_str(b, "Content-Range: bytes ");
+        PUT(b, "Content-Range: bytes ");
         if (r->status == HTTP_PARTIAL_CONTENT) {
             put_number(b, r->range_first);
-            put_str(b, "-");
+            PUT(b, "-");
             put_number(b, r->range_last);
         } else {
-            put_str(b, "*");
+            PUT(b, "*");
         }
-        put_str(b, "/");
+        PUT(b, "/");
         put_number(b, r->full_size);
-        put_str(b, "\r\n");
+        PUT(b, "\r\n");
     }
     if (r->location != NULL) {
-        put_str(b, "Location: ");
+        PUT(b, "Location: ");
         put_str(b, r->location);
-        put_str(b, "\r\n");
+        PUT(b, "\r\n");
     }
     if (r->status == HTTP_METHOD_NOT_ALLOWED)
-        put_str(b, "Allow: GET, HEAD\r\n");
+        PUT(b, "Allow: GET, HEAD\r\n");
     if (r->close)
-        put_str(b, "Connection: close\r\n");
+        PUT(b, "Connection: close\r\n");
     else if (r->keep_alive_echo)
-        put_str(b, "Connection: keep-alive\r\n");
-    put_str(b, "\r\n");
+        PUT(b, "Connection: keep-alive\r\n");
+    PUT(b, "\r\n");
 }
 
 /*

@@ -21,7 +21,7 @@
 #define HTTP_CACHE_FILE_MAX (64 * 1024) /* largest file kept in memory */
 #define HTTP_CACHE_PATH_MAX 256        /* longest path of a file kept in memory */
 #define HTTP_CACHE_SETTLE 2            /* seconds a file must be unchanged before it is kept in memory */
-#define HTTP_SLICE_BYTES (1024 * 1024) /* bytes one connection may send per select() round */
+#define HTTP_SLICE_BYTES (2048 * 1024) /* bytes one connection may send per select() round */
 #define HTTP_LINGER_MS 2000            /* how long a closing connection drains unread input */
 #define HTTP_ACCEPT_PAUSE_MS 100       /* accept() pause after EMFILE or ENFILE */
 #define HTTP_IDLE_AFTER_MS 100         /* a reading connection silent, or mid-head, this long is idle */
@@ -93,8 +93,7 @@ struct http_response {
     const char *date;          /* the current Date value, formatted by the caller once a second */
     const char *content_type;  /* text/ types are sent with "; charset=utf-8" */
     long long content_length;
-    int has_last_modified;
-    time_t last_modified;
+    const char *last_modified; /* formatted with http_format_date; NULL: none */
     const char *etag;          /* NULL: none; a file response also says Accept-Ranges: bytes */
     int gzip;                  /* Content-Encoding: gzip */
     int vary_encoding;         /* the file has a .gz sibling: Vary: Accept-Encoding */

@@ -97,7 +97,7 @@ struct cached {
     struct stat st, gz;           /* the file when read, and its .gz sibling */
     int has_gz, gz_usable;        /* the sibling exists; and is not older, so a gzip client gets it */
     const char *type;
-    char etag[HTTP_ETAG_SIZE];
+    char etag[HTTP_ETAG_SIZE], last_modified[HTTP_DATE_SIZE];
     struct blob *blob;            /* NULL: the slot is empty */
 };
 
@@ -598,19 +598,18 @@ static struct cached *cache_fill(struct server *s, const char *path, int fd, con
         e->gz = *gz;
     e->type = r->content_type;
     strcpy(e->etag, r->etag);
+    strcpy(e->last_modified, r->last_modified);
     e->blob = blob;
     return e;
 }
 
 /*
- * Answers with one representation of a file, whose content type, ETag and Vary r already holds: the
- * validators and Range decide the status. The body comes from the open file fd, or from blob (fd -1).
+ * Answers with one representation of a file, whose content type, ETag, Last-Modified and Vary r already
+ * holds: the validators and Range decide the status. The body comes from the open file fd, or blob (fd -1).
  */
 static void conn_answer_file(struct server *s, struct conn *c, struct http_response *r, const struct stat *st,
                              int fd, struct blob *blob)
 {
-    r->has_last_modified = 1;
-    r->last_modified = st->st_mtime;
     r->full_size = r->content_length = (long long)st->st_size;
     r->range_first = 0;
     r->range_last = r->full_size - 1;
@@ -650,8 +649,9 @@ static void conn_answer_file(struct server *s, struct conn *c, struct http_respo
 static void conn_serve_file(struct server *s, struct conn *c, int fd, struct stat *st, char *path)
 {
     struct stat gz;
-    char etag[HTTP_ETAG_SIZE];
-    struct http_response r = { .content_type = http_mime_type(&s->mime, path), .etag = etag };
+    char etag[HTTP_ETAG_SIZE], last_modified[HTTP_DATE_SIZE];
+    struct http_response r = { .content_type = http_mime_type(&s->mime, path), .etag = etag,
+                               .last_modified = last_modified };
     r.vary_encoding = stat_gz(s, path, &gz);
     if (r.vary_encoding && !older(&gz, st) && conn_takes_gzip(c)) {
         char name[PATH_TEXT_MAX];
@@ -667,6 +667,7 @@ static void conn_serve_file(struct server *s, struct conn *c, int fd, struct sta
     }
     http_format_etag(etag, (unsigned long long)st->st_ino, (long long)st->st_size,
                      (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec);
+    http_format_date(last_modified, st->st_mtime);
     struct cached *e = r.gzip ? NULL : cache_fill(s, path, fd, st, &r, &gz);
     if (e != NULL) {
         close(fd);
@@ -690,7 +691,8 @@ static enum http_status conn_route(struct server *s, struct conn *c, char *locat
         return HTTP_NOT_FOUND;
     struct cached *e = cache_find(s, path);
     if (e != NULL && !(e->gz_usable && conn_takes_gzip(c))) {
-        struct http_response r = { .content_type = e->type, .etag = e->etag, .vary_encoding = e->has_gz };
+        struct http_response r = { .content_type = e->type, .etag = e->etag, .last_modified = e->last_modified,
+                                   .vary_encoding = e->has_gz };
         c->from_memory = 1;
         conn_answer_file(s, c, &r, &e->st, -1, e->blob);
         return HTTP_OK;
@@ -764,21 +766,27 @@ static void conn_respond(struct server *s, struct conn *c, enum http_status stat
 }
 
 /*
- * Ends a response: logs it, then waits for the next request, or closes. A close is lingering when input
- * may be left unread (an error, a body, bytes after the request): closing over unread input makes the
+ * Says whether c closes as soon as its response is sent. A close lingers instead when input may be
+ * left unread (an error, a body, bytes after the request): closing over unread input makes the
  * kernel send a reset, which can destroy the response before the client has read it.
  */
+static int conn_closes_at_once(const struct conn *c)
+{
+    return !c->keep_alive && !c->linger && c->in_len <= c->req.head_len;
+}
+
+/* Ends a response: logs it, then waits for the next request, closes, or starts a lingering close. */
 static void conn_finish(struct server *s, struct conn *c)
 {
+    int at_once = conn_closes_at_once(c);
     conn_log(s, c);
     conn_drop_body(c);
     if (c->keep_alive) {
         conn_next_request(s, c, c->req.head_len);
         return;
     }
-    int linger = c->linger || c->in_len > c->req.head_len;
     conn_give_buffer(s, c);
-    if (!linger) {
+    if (at_once) {
         conn_close(s, c, "response sent");
         return;
     }
@@ -804,6 +812,21 @@ static ssize_t conn_send_file(struct conn *c, int fd, size_t max)
     if (n > 0)
         c->file_off += n;
     return n;
+#endif
+}
+
+/*
+ * Sends the head and a body held in memory. With more set, Linux holds the bytes back (MSG_MORE) to
+ * leave in one segment with what follows: the file's first bytes, or the FIN of the close.
+ */
+static ssize_t send_head(int fd, struct iovec *iov, int count, int more)
+{
+#ifdef USE_LINUX_CALLS
+    struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)count };
+    return sendmsg(fd, &msg, more ? MSG_MORE : 0);
+#else
+    (void)more;
+    return writev(fd, iov, count);
 #endif
 }
 
@@ -873,7 +896,8 @@ static void conn_advance(struct server *s, struct conn *c)
                 size_t mem_part = budget > head_left ? budget - head_left : 0;
                 struct iovec iov[2] = { { c->buf->out + c->sent, head_left },
                                         { (void *)c->mem, mem_part < c->mem_len ? mem_part : c->mem_len } };
-                n = writev(fd, iov, mem_part && c->mem_len ? 2 : 1);
+                n = send_head(fd, iov, mem_part && c->mem_len ? 2 : 1,
+                              c->file_off < c->file_end || conn_closes_at_once(c));
             } else {
                 n = write(fd, c->mem + (c->sent - c->out_len), total - c->sent < budget ? total - c->sent : budget);
             }

@@ -1765,6 +1765,14 @@ def test_memory_cache_follows_changes(ctx):
             for _ in range(3):
                 eq(fetch(srv.port, "/cached.txt").body, b"version one\n", "the settled file")
             wait_until(lambda: from_memory(srv) == 2, 5, "two responses from memory after the one that read it")
+            r = ask(srv.port, "/cached.txt", b"Range: bytes=8-10\r\n")
+            eq((r.status, r.get("Content-Range"), r.body), (206, "bytes 8-10/12", b"one"), "a range of the copy")
+            r = ask(srv.port, "/cached.txt", method=b"HEAD")
+            eq((r.status, r.content_length()), (200, 12), "HEAD of the copy")
+            check_not_modified(ask(srv.port, "/cached.txt", f"If-None-Match: {r.get('ETag')}\r\n".encode()),
+                               r.get("ETag"))
+            wait_until(lambda: "answering 206 from memory" in srv.stderr() and "answering 304 from memory" in
+                       srv.stderr(), 5, "the range and the 304 answered from memory")
             put(b"version two\n")  # same size, written at once: only the change times differ
             eq(fetch(srv.port, "/cached.txt").body, b"version two\n", "content after a rewrite of the same size")
             wait_until(lambda: "answering 200" in srv.stderr().rsplit("cached.txt", 1)[1], 5, "the trace line")
