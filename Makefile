@@ -42,6 +42,10 @@ build/loadgen: tests/loadgen.c | build
 stress: server build/server-portable build/server-fortify build/loadgen
 	python3 tests/stress.py
 
+# The select() exercise: ./server -v and four clients at once, a timeline and a results summary.
+demo: server
+	bash tests/demo.sh
+
 # ./server against nginx and lighttpd with wrk; BENCH_ROUNDS and BENCH_SECONDS set the length.
 bench: server build/loadgen
 	bash tests/bench.sh
@@ -49,4 +53,4 @@ bench: server build/loadgen
 clean:
 	rm -rf server build
 
-.PHONY: test fuzz stress bench clean
+.PHONY: test fuzz stress bench demo clean

@@ -37,7 +37,7 @@
 /* A connection's life: READ_HEAD -> WRITE_HEAD -> WRITE_BODY -> READ_HEAD (keep-alive) or CLOSING. */
 enum conn_state { CONN_FREE, CONN_READ_HEAD, CONN_WRITE_HEAD, CONN_WRITE_BODY, CONN_CLOSING, CONN_STATES };
 
-static const char *const state_names[CONN_STATES] = { "free", "reading", "writing head", "writing body", "closing" };
+static const char *const state_names[CONN_STATES] = { "free", "reading", "sending head", "sending file", "closing" };
 
 /* A connection's request bytes and response head, lent from a pool only while a request is in hand. */
 struct buffer {
@@ -70,6 +70,7 @@ struct conn {
     size_t sent;             /* bytes of out[] and mem sent */
     enum http_status status; /* for the access log */
     long long body_sent;
+    long long response_size, response_sent; /* head and body, for the trace */
     struct http_request req;
     size_t in_len;           /* request bytes in in[] */
     char peer[ADDR_TEXT_MAX], peer_port[PORT_TEXT_MAX];
@@ -108,6 +109,7 @@ struct server {
     int max_conns, listings, quiet, verbose;
     int conns, fd_end;             /* open connections; one past the highest socket in use */
     long long now;                 /* monotonic ms, read once per round */
+    long long started;             /* monotonic ms at start, for the trace */
     long long full_round;          /* when select() last watched every connection */
     int idle[FD_SETSIZE];          /* this round's idle connections, watched only in a full round */
     long long accept_resume;       /* after EMFILE: no accept() before this time */
@@ -398,6 +400,8 @@ static void conn_start_response(struct server *s, struct conn *c, struct http_re
     c->status = r->status;
     c->out_len = b.len;
     c->sent = 0;
+    c->response_sent = 0;
+    c->response_size = (long long)(b.len + c->mem_len) + (c->file_end - c->file_off);
     c->state = CONN_WRITE_HEAD;
     c->deadline = s->now + s->timeout_ms;
 }
@@ -912,7 +916,8 @@ static void conn_advance(struct server *s, struct conn *c)
                 c->body_sent = (long long)(c->sent - c->head_len);
             budget = (size_t)n < budget ? budget - (size_t)n : 0;
             c->deadline = s->now + s->timeout_ms;
-            trace(s, "  fd %d: wrote %zd of %zu bytes", fd, n, total);
+            c->response_sent += n;
+            trace(s, "  fd %d: wrote %zd bytes, %lld of %lld sent", fd, n, c->response_sent, c->response_size);
             if (c->sent == total && c->file_off < c->file_end)
                 c->state = CONN_WRITE_BODY;
             else if (c->sent == total)
@@ -933,8 +938,8 @@ static void conn_advance(struct server *s, struct conn *c)
             budget -= (size_t)n;
             c->body_sent += n;
             c->deadline = s->now + s->timeout_ms;
-            trace(s, "  fd %d: wrote %zd body bytes, %lld of %lld sent", fd, n,
-                  (long long)c->file_off, (long long)c->file_end);
+            c->response_sent += n;
+            trace(s, "  fd %d: wrote %zd bytes, %lld of %lld sent", fd, n, c->response_sent, c->response_size);
             if (c->file_off == c->file_end)
                 conn_finish(s, c);
             break;
@@ -1042,12 +1047,15 @@ static void trace_round(struct server *s, int ready, const int *per_state, int l
     struct http_buf b = { line, 0, sizeof line, 0 };
     if (!s->verbose)
         return;
-    http_buf_printf(&b, "select: %d ready; %d open", ready, s->conns);
-    for (int i = CONN_READ_HEAD; i < CONN_STATES; i++)
-        if (per_state[i])
-            http_buf_printf(&b, ", %d %s", per_state[i], state_names[i]);
+    http_buf_printf(&b, "select #%llu at %.3f s: %d ready; %d open", s->round, (s->now - s->started) / 1000.0, ready,
+                    s->conns);
+    for (int i = CONN_READ_HEAD, first = 1; i < CONN_STATES; i++)
+        if (per_state[i]) {
+            http_buf_printf(&b, "%s%d %s", first ? ": " : ", ", per_state[i], state_names[i]);
+            first = 0;
+        }
     if (left_out)
-        http_buf_printf(&b, " (%d idle left out until the next full round)", left_out);
+        http_buf_printf(&b, "; %d idle not watched this round", left_out);
     trace(s, "%.*s", (int)b.len, line);
 }
 
@@ -1329,6 +1337,7 @@ int main(int argc, char **argv)
         return 1;
     }
     server_tick(s);
+    s->started = s->now;
     output_open(&s->log, STDOUT_FILENO);
     output_open(&s->trace, STDERR_FILENO);
     struct http_buf b = output_space(&s->log, 0);

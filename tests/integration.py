@@ -1150,7 +1150,7 @@ def test_parked_connection_while_busy(ctx):
             for t in busy:
                 t.start()
             try:
-                wait_until(lambda: "idle left out until the next full round" in srv.stderr(), 10,
+                wait_until(lambda: "idle not watched this round" in srv.stderr(), 10,
                            "a busy round that left the parked connection out")
                 parked.send(get("/a.css"))
                 r = parked.read_response(timeout=5)
@@ -1523,7 +1523,7 @@ def test_big_listing_sent_in_slices(ctx):
             eq(r.status, 200, "status")
             check(r.content_length() > 2 * slice_bytes, f"listing of {r.content_length()} bytes is not large")
             check(names[0].encode() in r.body and names[-1].encode() in r.body, "first or last entry missing")
-            writes = [int(n) for n in re.findall(r"wrote (\d+) of \d+ bytes", srv.stderr())]
+            writes = [int(n) for n in re.findall(r"wrote (\d+) bytes, \d+ of \d+ sent", srv.stderr())]
             check(len(writes) >= 3 and max(writes) <= slice_bytes, f"writes per round: {writes}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -1663,9 +1663,12 @@ def test_quiet(ctx):
 
 @test
 def test_verbose_trace(ctx):
-    """-v traces select rounds, accept, reads, the request, writes and the close on stderr."""
+    """-v, the teaching trace on stderr: one line per select() round (its number, time, ready count and the
+    connections in each state), then indented per descriptor: accepted from ADDR:PORT, read N bytes, request
+    complete with its status, wrote N bytes (S of T sent), closed (why)."""
     with ctx.start("-v", "-q") as srv:
-        with Client(srv.port) as c:
+        with Client(srv.port) as other, Client(srv.port) as c:
+            other.send(b"GET /c.txt HTTP/1.1\r\n")  # half a head: one connection stays reading
             req = get("/c.txt")
             c.send(req)
             r = c.read_response()
@@ -1676,12 +1679,21 @@ def test_verbose_trace(ctx):
         fd = m.group(1)
         wait_until(lambda: re.search(rf"^  fd {fd}: closed \(.+\)$", srv.stderr(), re.M), 5, "the close line")
         err = srv.stderr()
-        check(re.search(r"^select: \d+ ready; \d+ open", err, re.M), "no 'select: N ready; N open' line")
+        rounds = re.findall(r"^select #(\d+) at (\d+\.\d{3}) s: (\d+) ready; (\d+) open(: .*)?$", err, re.M)
+        check(rounds, f"no round line like 'select #N at T s: N ready; N open: ...' in {err[:300]!r}")
+        numbers = [int(n) for n, _, _, _, _ in rounds]
+        eq(numbers, sorted(set(numbers)), "round numbers counting up")
+        check(any(int(o) == 2 and re.fullmatch(r": (\d+ reading|\d+ sending head|\d+ sending file)(, .*)?", s or "")
+                  for _, _, _, o, s in rounds), "no round line with two open connections and their states")
+        check(all(sum(int(k) for k in re.findall(r"(\d+) \w+", s or "")) == int(o) for _, _, _, o, s in rounds),
+              "per-state counts that do not add up to the open count")
         reads = [int(n) for n in re.findall(rf"^  fd {fd}: read (\d+) bytes$", err, re.M)]
         eq(sum(reads), len(req), "bytes reported read")
         check(re.search(rf'^  fd {fd}: request "GET /c.txt HTTP/1.1" complete, answering 200$', err, re.M),
               "no request line in the trace")
-        check(re.search(rf"^  fd {fd}: wrote \d+", err, re.M), "no write line in the trace")
+        sent = re.findall(rf"^  fd {fd}: wrote (\d+) bytes, (\d+) of (\d+) sent$", err, re.M)
+        check(sent and int(sent[-1][1]) == int(sent[-1][2]) == len(r.raw_head) + 4 + len(r.body),
+              f"write lines {sent} do not add up to the response")
 
 
 @test

@@ -33,5 +33,6 @@ suite unit build/unit
 suite integration-sendfile python3 tests/integration.py ./server
 suite integration-portable python3 tests/integration.py build/server-portable
 suite integration-asan python3 tests/integration.py build/server-asan
+suite browser sh tests/browser.sh
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
