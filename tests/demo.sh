@@ -12,7 +12,7 @@ work=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 cp -R public "$work/root"
-head -c $((12 * 1024 * 1024)) /dev/urandom >"$work/root/big.bin" # made here, never committed
+head -c $((24 * 1024 * 1024)) /dev/urandom >"$work/root/big.bin" # made here, never committed
 
 ./server -v -p 0 -r "$work/root" >"$work/log" 2>build/demo-trace.txt &
 server=$!
@@ -32,11 +32,11 @@ clients=()
     echo "browser|$start|$(now)|4 files on one connection: $codes"
 ) >"$work/c1" &
 clients+=($!)
-# 2. A slow reader: 12 MiB read at 2 MiB/s (curl's limit lets it start faster), a few seconds.
+# 2. A slow reader: 24 MiB, more than the kernel buffers between the two ends, read at 4 MiB/s.
 (
     start=$(now)
-    got=$(curl -s --max-time 20 --limit-rate 2M -o /dev/null -w '%{http_code}, %{size_download} bytes' "$base/big.bin")
-    echo "slow reader|$start|$(now)|12 MiB at 2 MiB/s: $got"
+    got=$(curl -s --max-time 20 --limit-rate 4M -o /dev/null -w '%{http_code}, %{size_download} bytes' "$base/big.bin")
+    echo "slow reader|$start|$(now)|24 MiB at 4 MiB/s: $got"
 ) >"$work/c2" &
 clients+=($!)
 # 3. Half a request: the head stops half-way for 3 s, then the rest arrives.
@@ -72,7 +72,7 @@ echo
 echo "Timeline (each # is a tenth of a second; the clients ran side by side):"
 cat "$work"/c[1-4] | awk -F'|' -v t0="$t0" '{
     s = $2 - t0; e = $3 - t0; bar = ""
-    for (i = 0; i < 60; i++) bar = bar (i >= int(s * 10) && i <= int(e * 10) ? "#" : " ")
+    for (i = 0; i < 80; i++) bar = bar (i >= int(s * 10) && i <= int(e * 10) ? "#" : " ")
     printf "  %-17s |%s| %5.2f s to %5.2f s\n", $1, bar, s, e }'
 echo
 echo "A piece of the trace (./server -v on stderr; all of it is in build/demo-trace.txt):"
