@@ -825,6 +825,14 @@ static void put_str(struct http_buf *b, const char *s)
 /* Appends a string literal, its length known when compiling. */
 #define PUT(b, literal) http_buf_put((b), literal, sizeof literal - 1)
 
+/* Appends one header field line: the name with its colon and space, the value, CRLF. */
+static void put_field(struct http_buf *b, const char *name, const char *value)
+{
+    put_str(b, name);
+    put_str(b, value);
+    PUT(b, "\r\n");
+}
+
 /* Appends a decimal number. */
 static void put_number(struct http_buf *b, long long n)
 {
@@ -847,9 +855,9 @@ void http_format_head(struct http_buf *b, const struct http_response *r)
     put_number(b, r->status);
     PUT(b, " ");
     put_str(b, http_reason(r->status));
-    PUT(b, "\r\nDate: ");
-    put_str(b, r->date);
-    PUT(b, "\r\nServer: " HTTP_SERVER_NAME "\r\n");
+    PUT(b, "\r\n");
+    put_field(b, "Date: ", r->date);
+    PUT(b, "Server: " HTTP_SERVER_NAME "\r\n");
     if (r->status != HTTP_NOT_MODIFIED) { /* a 304 has no content to describe */
         if (r->content_type != NULL) {
             PUT(b, "Content-Type: ");
@@ -864,15 +872,11 @@ void http_format_head(struct http_buf *b, const struct http_response *r)
         if (r->gzip)
             PUT(b, "Content-Encoding: gzip\r\n");
     }
-    if (r->last_modified != NULL) {
-        PUT(b, "Last-Modified: ");
-        put_str(b, r->last_modified);
-        PUT(b, "\r\n");
-    }
+    if (r->last_modified != NULL)
+        put_field(b, "Last-Modified: ", r->last_modified);
     if (r->etag != NULL) {
-        PUT(b, "ETag: ");
-        put_str(b, r->etag);
-        PUT(b, "\r\nAccept-Ranges: bytes\r\n");
+        put_field(b, "ETag: ", r->etag);
+        PUT(b, "Accept-Ranges: bytes\r\n");
     }
     if (r->vary_encoding)
         PUT(b, "Vary: Accept-Encoding\r\n");
@@ -889,11 +893,8 @@ void http_format_head(struct http_buf *b, const struct http_response *r)
         put_number(b, r->full_size);
         PUT(b, "\r\n");
     }
-    if (r->location != NULL) {
-        PUT(b, "Location: ");
-        put_str(b, r->location);
-        PUT(b, "\r\n");
-    }
+    if (r->location != NULL)
+        put_field(b, "Location: ", r->location);
     if (r->status == HTTP_METHOD_NOT_ALLOWED)
         PUT(b, "Allow: GET, HEAD\r\n");
     if (r->close)

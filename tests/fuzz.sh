@@ -77,7 +77,7 @@ for t in $targets; do
     fi
     findings=$((findings + 1))
     echo "fuzz $t: ${execs:-?} executions in $elapsed s, FINDING: ${artifact:-none written (exit $rc), see $log}"
-    grep -E '^fuzz-[a-z]+: check failed|^SUMMARY|^==[0-9]+==ERROR|runtime error' "$log" | head -n 3 | sed 's/^/    /'
+    grep -E 'check failed at line|^SUMMARY|^==[0-9]+==ERROR|runtime error' "$log" | head -n 3 | sed 's/^/    /'
     echo "    log: $log; replay: build/fuzz-$t ${artifact:-<input>}"
 done
 [ "$findings" -eq 0 ]

@@ -3,6 +3,7 @@
  * and formatting a time then parsing it back, in any of the three forms, gives the same time.
  */
 #include "http.h"
+#include "check.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -13,15 +14,6 @@
 #define YEAR_0 (-62167219200LL)        /* 0000-01-01 00:00:00 */
 #define YEAR_1900 (-2208988800LL)      /* 1900-01-01 00:00:00 */
 #define YEAR_9999_END 253402300799LL   /* 9999-12-31 23:59:59 */
-
-/* Stops the run with a message naming the broken check; libFuzzer then saves the input. */
-#define CHECK(cond)                                                                       \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            fprintf(stderr, "fuzz-date: check failed at line %d: %s\n", __LINE__, #cond); \
-            abort();                                                                      \
-        }                                                                                 \
-    } while (0)
 
 /* Parses a NUL-terminated date from an exact-size heap copy; returns 1 and sets *t on success. */
 static int parse(const char *s, time_t *t)

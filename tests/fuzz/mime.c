@@ -3,6 +3,7 @@
  * bounded, agrees with a simple model (the first type of an extension wins), and lookups find it.
  */
 #include "http.h"
+#include "check.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -11,15 +12,6 @@
 #include <strings.h>
 
 #define OCTET "application/octet-stream"
-
-/* Stops the run with a message naming the broken check; libFuzzer then saves the input. */
-#define CHECK(cond)                                                                       \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            fprintf(stderr, "fuzz-mime: check failed at line %d: %s\n", __LINE__, #cond); \
-            abort();                                                                      \
-        }                                                                                 \
-    } while (0)
 
 /* Aborts unless s is a word of the text buffer [text, end): non-empty, no blanks, NUL-terminated there. */
 static void check_word(const char *s, const char *text, const char *end)

@@ -3,6 +3,7 @@
  * the request: parsed whole, in chunks and byte by byte, it must give the same result every time.
  */
 #include "http.h"
+#include "check.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -10,15 +11,6 @@
 #include <string.h>
 
 #define MAX_PIPELINED 16 /* requests parsed one after another from one input */
-
-/* Stops the run with a message naming the broken check; libFuzzer then saves the input. */
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "fuzz-parse: check failed at line %d: %s\n", __LINE__, #cond); \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
 
 /* Returns the next number of a small xorshift generator. */
 static uint32_t next_random(uint32_t *state)

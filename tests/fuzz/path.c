@@ -3,21 +3,13 @@
  * holds NUL, "//", "." or ".." segments, and cleaning it again changes nothing.
  */
 #include "http.h"
+#include "check.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* Stops the run with a message naming the broken check; libFuzzer then saves the input. */
-#define CHECK(cond)                                                                       \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            fprintf(stderr, "fuzz-path: check failed at line %d: %s\n", __LINE__, #cond); \
-            abort();                                                                      \
-        }                                                                                 \
-    } while (0)
 
 /* Returns where the path of a target starts: after "http://authority" or "https://authority", else 0. */
 static size_t path_start(const char *t, size_t len)

@@ -3,21 +3,13 @@
  * Accept-Encoding and If-None-Match.
  */
 #include "http.h"
+#include "check.h"
 
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Stops the run with a message naming the broken check; libFuzzer then saves the input. */
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "fuzz-range: check failed at line %d: %s\n", __LINE__, #cond); \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
 
 /* libFuzzer entry point: the whole input is the field value. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
