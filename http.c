@@ -446,12 +446,12 @@ static const char day_names[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", 
 static const char month_names[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
-/* Breaks t into UTC fields; a time gmtime cannot represent, or past year 9999, becomes the epoch. */
+/* Breaks t into UTC fields; a time gmtime cannot represent, or outside years 0 to 9999, becomes the epoch. */
 static struct tm utc(time_t t)
 {
     struct tm tm;
     time_t zero = 0;
-    if (gmtime_r(&t, &tm) == NULL || tm.tm_year > 8099)
+    if (gmtime_r(&t, &tm) == NULL || tm.tm_year > 8099 || tm.tm_year < -1900)
         gmtime_r(&zero, &tm);
     return tm;
 }
@@ -488,11 +488,10 @@ void http_format_log_date(char out[HTTP_LOG_DATE_SIZE], time_t t)
              (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100);
 }
 
-/* Formats the entity tag of a file from its identity, size and modification time (ns). */
-void http_format_etag(char out[HTTP_ETAG_SIZE], unsigned long long inode, long long size, long long mtime_ns)
+/* Formats the entity tag of a file from its identity, size and modification time (ns, modulo 2^64). */
+void http_format_etag(char out[HTTP_ETAG_SIZE], unsigned long long inode, long long size, unsigned long long mtime_ns)
 {
-    snprintf(out, HTTP_ETAG_SIZE, "\"%llx-%llx-%llx\"", inode, (unsigned long long)size,
-             (unsigned long long)mtime_ns);
+    snprintf(out, HTTP_ETAG_SIZE, "\"%llx-%llx-%llx\"", inode, (unsigned long long)size, mtime_ns);
 }
 
 /* Reads exactly n decimal digits; returns -1 unless all n are digits. */

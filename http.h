@@ -127,7 +127,7 @@ enum http_status http_target_path(const char *target, size_t len, char *path, si
 int http_path_hidden(const char *path);
 size_t http_mime_index(char *text, struct http_mime_entry *entries, size_t max);
 const char *http_mime_type(const struct http_mime *system, const char *path);
-void http_format_etag(char out[HTTP_ETAG_SIZE], unsigned long long inode, long long size, long long mtime_ns);
+void http_format_etag(char out[HTTP_ETAG_SIZE], unsigned long long inode, long long size, unsigned long long mtime_ns);
 int http_parse_date(const char *s, size_t len, time_t now, time_t *out);
 int http_etag_match(const char *list, size_t len, const char *etag);
 enum http_status http_parse_range(const char *v, size_t len, long long size, long long *first, long long *last);

@@ -58,7 +58,6 @@ struct conn {
     long long deadline;      /* monotonic ms: past it, the connection times out */
     long long active;        /* monotonic ms when select() last reported it ready */
     int keep_alive;          /* serve another request after this response */
-    int linger;              /* input may be left unread: drain it before closing (CLOSING) */
     int from_memory;         /* answered from the cache, no file opened (for the trace) */
     int file;                /* body file, or -1 */
     off_t file_off, file_end;
@@ -670,7 +669,7 @@ static void conn_serve_file(struct server *s, struct conn *c, int fd, struct sta
         }
     }
     http_format_etag(etag, (unsigned long long)st->st_ino, (long long)st->st_size,
-                     (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec);
+                     (unsigned long long)st->st_mtim.tv_sec * 1000000000ULL + (unsigned long long)st->st_mtim.tv_nsec);
     http_format_date(last_modified, st->st_mtime);
     struct cached *e = r.gzip ? NULL : cache_fill(s, path, fd, st, &r, &gz);
     if (e != NULL) {
@@ -693,7 +692,11 @@ static enum http_status conn_route(struct server *s, struct conn *c, char *locat
         return status;
     if (http_path_hidden(path))
         return HTTP_NOT_FOUND;
+    size_t path_len = strlen(path);
+    if (path[path_len - 1] == '/') /* a directory's index.html may be in memory */
+        strcpy(path + path_len, "index.html");
     struct cached *e = cache_find(s, path);
+    path[path_len] = '\0';
     if (e != NULL && !(e->gz_usable && conn_takes_gzip(c))) {
         struct http_response r = { .content_type = e->type, .etag = e->etag, .last_modified = e->last_modified,
                                    .vary_encoding = e->has_gz };
@@ -708,7 +711,6 @@ static enum http_status conn_route(struct server *s, struct conn *c, char *locat
         close(fd);
         return HTTP_INTERNAL_ERROR;
     }
-    size_t path_len = strlen(path);
     if (S_ISDIR(st.st_mode) && path[path_len - 1] != '/') {
         struct http_buf b = { location, 0, location_cap - 1, 0 };
         close(fd);
@@ -753,7 +755,6 @@ static void conn_respond(struct server *s, struct conn *c, enum http_status stat
     char location[HTTP_LOCATION_MAX];
     s->requests++;
     c->keep_alive = status == HTTP_OK && c->req.keep_alive && c->req.content_length <= 0;
-    c->linger = status != HTTP_OK || c->req.content_length > 0;
     c->from_memory = 0;
     if (status == HTTP_OK)
         status = conn_route(s, c, location, sizeof location);
@@ -770,19 +771,12 @@ static void conn_respond(struct server *s, struct conn *c, enum http_status stat
 }
 
 /*
- * Says whether c closes as soon as its response is sent. A close lingers instead when input may be
- * left unread (an error, a body, bytes after the request): closing over unread input makes the
- * kernel send a reset, which can destroy the response before the client has read it.
+ * Ends a response: logs it, then waits for the next request, or starts a lingering close. A close
+ * always lingers: closing a socket with unread input (bytes the client sent after its request,
+ * even much later) makes the kernel send a reset and drop what it has not sent of the response.
  */
-static int conn_closes_at_once(const struct conn *c)
-{
-    return !c->keep_alive && !c->linger && c->in_len <= c->req.head_len;
-}
-
-/* Ends a response: logs it, then waits for the next request, closes, or starts a lingering close. */
 static void conn_finish(struct server *s, struct conn *c)
 {
-    int at_once = conn_closes_at_once(c);
     conn_log(s, c);
     conn_drop_body(c);
     if (c->keep_alive) {
@@ -790,10 +784,6 @@ static void conn_finish(struct server *s, struct conn *c)
         return;
     }
     conn_give_buffer(s, c);
-    if (at_once) {
-        conn_close(s, c, "response sent");
-        return;
-    }
     if (shutdown((int)(c - s->conn), SHUT_WR) < 0) {
         conn_close(s, c, "client gone");
         return;
@@ -821,7 +811,7 @@ static ssize_t conn_send_file(struct conn *c, int fd, size_t max)
 
 /*
  * Sends the head and a body held in memory. With more set, Linux holds the bytes back (MSG_MORE) to
- * leave in one segment with what follows: the file's first bytes, or the FIN of the close.
+ * leave in one segment with what follows: the file's first bytes, or the FIN that shutdown() sends.
  */
 static ssize_t send_head(int fd, struct iovec *iov, int count, int more)
 {
@@ -900,8 +890,7 @@ static void conn_advance(struct server *s, struct conn *c)
                 size_t mem_part = budget > head_left ? budget - head_left : 0;
                 struct iovec iov[2] = { { c->buf->out + c->sent, head_left },
                                         { (void *)c->mem, mem_part < c->mem_len ? mem_part : c->mem_len } };
-                n = send_head(fd, iov, mem_part && c->mem_len ? 2 : 1,
-                              c->file_off < c->file_end || conn_closes_at_once(c));
+                n = send_head(fd, iov, mem_part && c->mem_len ? 2 : 1, c->file_off < c->file_end || !c->keep_alive);
             } else {
                 n = write(fd, c->mem + (c->sent - c->out_len), total - c->sent < budget ? total - c->sent : budget);
             }
@@ -980,7 +969,6 @@ static void conn_expire(struct server *s, struct conn *c)
     if (c->state == CONN_READ_HEAD && c->req.started) {
         trace(s, "  fd %d: request head timed out", (int)(c - s->conn));
         c->keep_alive = 0;
-        c->linger = 1;
         c->req.line.len = 0;
         c->req.method = HTTP_METHOD_UNKNOWN;
         s->requests++;

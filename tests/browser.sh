@@ -9,9 +9,11 @@ if [ -z "$browser" ]; then
     exit 0
 fi
 work=$(mktemp -d)
+server=
+trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
+trap 'exit 1' INT TERM
 ./server -q -p 0 -r public >"$work/out" 2>"$work/err" &
 server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do grep -q Serving "$work/out" && break; sleep 0.1; done
 port=$(sed -n 's/.*:\([0-9]*\)\/$/\1/p' "$work/out")
 passed=0
@@ -21,7 +23,7 @@ failed=0
 chrome() {
     url=$1
     shift
-    timeout 60 "$browser" --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
+    timeout -k 5 60 "$browser" --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
         --disable-component-update --disable-sync --user-data-dir="$(mktemp -d "$work/profile.XXXXXX")" \
         --virtual-time-budget=10000 "$@" "http://127.0.0.1:$port$url" 2>>"$work/chrome.log"
 }
@@ -56,6 +58,7 @@ index_ok() {
 # Saves a screenshot of the 16-request run and says whether it is a PNG.
 screenshot_ok() {
     shot=${TMPDIR:-/tmp}/select-server-parallel.png
+    rm -f "$shot"
     chrome "/parallel.html?n=16" --window-size=1000,1000 --screenshot="$shot" >/dev/null
     [ "$(head -c 8 "$shot" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] && echo "   screenshot: $shot"
 }
@@ -66,3 +69,4 @@ check "parallel.html: 16 parallel requests, every row 200" parallel_ok 16
 check "screenshot of the 16-request run" screenshot_ok
 check "server still running after the browser" kill -0 "$server"
 echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -64,7 +64,7 @@ clients+=($!)
 wait "${clients[@]}"
 end=$(now)
 kill -TERM "$server"
-wait "$server"
+for _ in $(seq 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
 server=
 
 echo "One process (./server, one select() loop) and four clients at once, on $base"
@@ -86,7 +86,8 @@ accepted=$(grep -c ': accepted from ' build/demo-trace.txt)
 answered=$(grep -c 'complete, answering' build/demo-trace.txt)
 echo "Results (for a lab report):"
 echo "  - One server process in one select() loop served every client: $answered requests on $accepted connections,"
-echo "    in $rounds select() rounds over $(awk -v a="$t0" -v b="$end" 'BEGIN { printf "%.1f", b - a }') s, with at most $most connections open at once."
+echo "    in $rounds select() rounds over $(awk -v a="$t0" -v b="$end" 'BEGIN { printf "%.1f", b - a }') s, with at most $most connections open at once"
+echo "    (the browser and the burst are done in milliseconds, so they rarely overlap each other)."
 cat "$work"/c[1-4] | awk -F'|' -v t0="$t0" '{ printf "  - %s: %s (%.2f s to %.2f s)\n", $1, $4, $2 - t0, $3 - t0 }'
 cat "$work"/c[1-4] | awk -F'|' -v t0="$t0" '{ e[$1] = $3 - t0 }
     END { burst = e["keep-alive burst"]; half = e["half request"]; slow = e["slow reader"]

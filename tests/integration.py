@@ -1785,6 +1785,10 @@ def test_memory_cache_follows_changes(ctx):
                                r.get("ETag"))
             wait_until(lambda: "answering 206 from memory" in srv.stderr() and "answering 304 from memory" in
                        srv.stderr(), 5, "the range and the 304 answered from memory")
+            for _ in range(2):  # a directory's index page: read once, then from memory
+                eq(fetch(srv.port, "/").body, ctx.files["index.html"], "the index page")
+            wait_until(lambda: '"GET / HTTP/1.1" complete, answering 200 from memory' in srv.stderr(), 5,
+                       "the index page answered from memory")
             put(b"version two\n")  # same size, written at once: only the change times differ
             eq(fetch(srv.port, "/cached.txt").body, b"version two\n", "content after a rewrite of the same size")
             wait_until(lambda: "answering 200" in srv.stderr().rsplit("cached.txt", 1)[1], 5, "the trace line")
@@ -1816,6 +1820,26 @@ def test_memory_cache_follows_changes(ctx):
             os.rmdir(path)
         elif os.path.exists(path):
             os.unlink(path)
+
+
+@test
+def test_close_never_resets_the_response(ctx):
+    """A response that ends in a close arrives whole even when the client sends more after its request:
+    the server shuts down its side and drains, because closing over unread input resets the connection
+    and the kernel drops what it has not sent."""
+    data = ctx.files["rand1m.bin"]
+    with Client(ctx.port, rcvbuf=8192, timeout=20) as c:
+        c.send(b"GET /rand1m.bin HTTP/1.0\r\n\r\n")
+        head = c.read_head()
+        c.send(b"\r\n")  # bytes after the request, arriving while the body is still being sent
+        body, how = c.read_to_eof(20)
+        eq((head.status, len(c.buf + body), how), (200, len(data), "eof"), "status, body length, end")
+        check(c.buf + body == data, "the body differs from the file")
+    pad = 8192 - len(b"GET /c.txt HTTP/1.0\r\nX-Pad: \r\n\r\n")
+    with Client(ctx.port) as c:  # a head of exactly 8 KiB, then 20,000 more bytes in the same send
+        c.send(b"GET /c.txt HTTP/1.0\r\nX-Pad: " + b"p" * pad + b"\r\n\r\n" + b"x" * 20000)
+        r = c.read_response()
+        eq((r.status, r.body), (200, ctx.files["c.txt"]), "the answer to a full head with more bytes after it")
 
 
 @test

@@ -333,6 +333,8 @@ static void test_dates(void)
     check(strcmp(d, "Thu, 31 Dec 2099 23:59:59 GMT") == 0, "date", d);
     http_format_date(d, (time_t)1 << 50);
     check(strcmp(d, "Thu, 01 Jan 1970 00:00:00 GMT") == 0, "date", "unrepresentable year falls back to the epoch");
+    http_format_date(d, -70000000000LL);
+    check(strcmp(d, "Thu, 01 Jan 1970 00:00:00 GMT") == 0, "date", "a year before 0 falls back to the epoch");
     http_format_log_date(l, 784111777);
     check(strcmp(l, "06/Nov/1994:08:49:37 +0000") == 0, "log date", l);
 }
@@ -395,7 +397,7 @@ static void test_etag_match(void)
         check(http_etag_match(cases[i].list, strlen(cases[i].list), "\"abc\"") == cases[i].match, "etag match",
               cases[i].list);
     char etag[HTTP_ETAG_SIZE];
-    http_format_etag(etag, 0xffffffffffffffffULL, 5368709120LL, 1795737600123456789LL);
+    http_format_etag(etag, 0xffffffffffffffffULL, 5368709120LL, 1795737600123456789ULL);
     check(strcmp(etag, "\"ffffffffffffffff-140000000-18ebbdd5452bcd15\"") == 0, "etag format", etag);
 }
 
