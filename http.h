@@ -10,23 +10,10 @@
 #define HTTP_RESPONSE_HEAD_MAX 4096    /* bytes for a response head plus a short generated body */
 #define HTTP_LOCATION_MAX 2048         /* bytes of a redirect's Location; a longer one gets 414 */
 #define HTTP_LISTING_ROW_MAX 4096      /* bytes for one directory-listing row (a 255-byte name, escaped twice) */
-#define HTTP_OUTPUT_QUEUE (64 * 1024) /* bytes of log or trace waiting for a slow stdout or stderr */
 #define HTTP_DATE_SIZE 30              /* "Sun, 06 Nov 1994 08:49:37 GMT" and its NUL */
 #define HTTP_LOG_DATE_SIZE 27          /* "06/Nov/1994:08:49:37 +0000" and its NUL */
 #define HTTP_ETAG_SIZE 64              /* a quoted entity tag of three hex numbers and its NUL */
 #define HTTP_MIME_TYPE_MAX 127         /* longest type taken from /etc/mime.types */
-#define HTTP_SPARE_BUFFERS 16          /* free connection buffers kept for reuse; more are freed */
-#define HTTP_SPARE_IDLE_MS 1000        /* spare buffers unused this long are freed too */
-#define HTTP_CACHE_FILES 64            /* small files kept in memory */
-#define HTTP_CACHE_FILE_MAX (64 * 1024) /* largest file kept in memory */
-#define HTTP_CACHE_PATH_MAX 256        /* longest path of a file kept in memory */
-#define HTTP_CACHE_SETTLE 2            /* seconds a file must be unchanged before it is kept in memory */
-#define HTTP_SLICE_BYTES (2048 * 1024) /* bytes one connection may send per select() round */
-#define HTTP_LINGER_MS 2000            /* how long a closing connection drains unread input */
-#define HTTP_ACCEPT_PAUSE_MS 100       /* accept() pause after EMFILE or ENFILE */
-#define HTTP_IDLE_AFTER_MS 100         /* a reading connection silent, or mid-head, this long is idle */
-#define HTTP_IDLE_CHECK_MS 50          /* while others are active, idle connections are watched this often */
-#define HTTP_TIMEOUT_DEFAULT 10        /* seconds for -t */
 #define HTTP_SERVER_NAME "select-server/1.0"
 
 /* Statuses carry their HTTP code; HTTP_NEED_MORE means the parser wants more bytes. */

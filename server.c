@@ -1,7 +1,10 @@
 /* server.c: serves a directory over HTTP from one select() loop; every system call lives here. */
 #if defined(__linux__) && !defined(PORTABLE)
-#define _GNU_SOURCE /* accept4 */
-#define USE_LINUX_CALLS 1
+#define _GNU_SOURCE       /* accept4 */
+#define USE_ACCEPT4 1     /* accept4(): a non-blocking, close-on-exec socket in one call */
+#define USE_SENDFILE 1    /* sendfile(): file to socket without a copy through user space */
+#define USE_MSG_MORE 1    /* MSG_MORE, and accepted sockets inheriting TCP_NODELAY from the listener */
+#define USE_SIZED_SETS 1  /* select() takes descriptor sets larger than FD_SETSIZE */
 #include <sys/sendfile.h>
 #endif
 
@@ -27,17 +30,49 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Descriptors taken before any client: stdin, stdout, stderr, the listening socket and the root. */
-#define RESERVED_FDS 5
-#define MAX_CONNS (FD_SETSIZE - RESERVED_FDS)
-#define ADDR_TEXT_MAX 64 /* a numeric IPv6 address with a scope name */
+/* Tuning: how the loop shares its time, memory and descriptors. The protocol's limits are in http.h. */
+#define TIMEOUT_DEFAULT 10            /* seconds for -t */
+#define SLICE_BYTES (2048 * 1024)     /* bytes one connection may send in its turn of a round */
+#define TURN_REQUESTS 16              /* requests one connection may have answered in its turn */
+#define PARK_AFTER_MS 100             /* a connection waiting to read, quiet this long, is parked */
+#define FULL_ROUND_MS 25              /* while others are busy, parked connections are watched this often */
+#define LINGER_MS 2000                /* how long a closing connection drains unread input */
+#define ACCEPT_PAUSE_MS 100           /* accept() pause after EMFILE or ENFILE */
+#define OUTPUT_QUEUE (64 * 1024)      /* bytes of log or trace waiting for a slow stdout or stderr */
+#define SPARE_BUFFERS 16              /* free connection buffers kept for reuse; more are freed */
+#define SPARE_IDLE_MS 1000            /* spare buffers unused this long are freed too */
+#define CACHE_FILES 64                /* small files and listings kept in memory */
+#define CACHE_FILE_MAX (64 * 1024)    /* largest file kept in memory */
+#define CACHE_PATH_MAX 256            /* longest path of a file kept in memory */
+#define CACHE_SETTLE 2                /* seconds a file must be unchanged before it is kept in memory */
+#define LISTING_TTL_MS 1000           /* a kept listing is rebuilt after this, so its sizes and times stay fresh */
+#define FILE_SHARE 4                  /* 1/FILE_SHARE of the spare descriptors is kept for open files */
+#define TRANSIENT_FDS 2               /* descriptors a request may hold briefly: a directory and its index */
+#define FD_PROBE_MAX 65536            /* descriptors inherited at start are looked for below this */
+#define CONNS_OPTION_MAX 4000000      /* largest -c accepted; the descriptor limit usually lowers it */
+#define BACKLOG 65535                 /* clients waiting to be accepted; the kernel lowers it to its maximum */
+#define TABLE_MIN 1024                /* slots in the first connection table; it doubles as descriptors rise */
+#define ADDR_TEXT_MAX 64              /* a numeric IPv6 address with a scope name */
 #define PATH_TEXT_MAX (HTTP_HEAD_MAX + 16) /* a decoded target, with room for "index.html" and ".gz" */
 #define PORT_TEXT_MAX 8
 
-/* A connection's life: READ_HEAD -> WRITE_HEAD -> WRITE_BODY -> READ_HEAD (keep-alive) or CLOSING. */
-enum conn_state { CONN_FREE, CONN_READ_HEAD, CONN_WRITE_HEAD, CONN_WRITE_BODY, CONN_CLOSING, CONN_STATES };
+/*
+ * A connection's life. Every state but FREE has a queue of its connections, oldest first, and a time
+ * limit counted from when a connection entered the queue, so due deadlines are found at the queues' heads.
+ * IDLE -> READING -> SENDING_MEMORY -> SENDING_FILE -> IDLE or READING (keep-alive) or CLOSING.
+ */
+enum conn_state {
+    CONN_FREE,            /* no connection on this descriptor */
+    CONN_IDLE,            /* waiting for a request, with no byte of one in hand */
+    CONN_READING,         /* part of a request head has arrived */
+    CONN_SENDING_MEMORY,  /* sending the head, and a body held in memory (page, listing, cached file) */
+    CONN_SENDING_FILE,    /* sending a body from an open file */
+    CONN_CLOSING,         /* sending side shut down; draining what the client still sends */
+    CONN_STATES
+};
 
-static const char *const state_names[CONN_STATES] = { "free", "reading", "sending head", "sending file", "closing" };
+static const char *const state_names[CONN_STATES] = { "free", "idle", "reading", "sending from memory",
+                                                      "sending file", "closing" };
 
 /* A connection's request bytes and response head, lent from a pool only while a request is in hand. */
 struct buffer {
@@ -52,11 +87,14 @@ struct blob {
     char data[];
 };
 
-/* One client connection; the table is indexed by its socket, so every socket is below FD_SETSIZE. */
+/* One client connection; the table is indexed by its socket. */
 struct conn {
     enum conn_state state;
-    long long deadline;      /* monotonic ms: past it, the connection times out */
-    long long active;        /* monotonic ms when select() last reported it ready */
+    int prev, next;          /* neighbours in its state's queue (descriptors), -1 at the ends */
+    long long since;         /* monotonic ms it entered the queue; its deadline is since + the state's limit */
+    int parked;              /* quiet for PARK_AFTER_MS: watched only in full rounds */
+    int pending;             /* listed for a turn next round: a request was left over when its turn ended */
+    unsigned long long turn; /* the round of its last turn */
     int keep_alive;          /* serve another request after this response */
     int from_memory;         /* answered from the cache, no file opened (for the trace) */
     int file;                /* body file, or -1 */
@@ -65,7 +103,8 @@ struct conn {
     const char *mem;         /* the part of blob->data to send */
     size_t mem_len;
     struct buffer *buf;      /* NULL while idle between requests */
-    size_t head_len, out_len; /* out[] holds the head, then a short inline body */
+    size_t reply_head_len;   /* bytes of out[] that are the response head; a short page may follow */
+    size_t out_len;          /* bytes of out[] to send */
     size_t sent;             /* bytes of out[] and mem sent */
     enum http_status status; /* for the access log */
     long long body_sent;
@@ -75,6 +114,42 @@ struct conn {
     char peer[ADDR_TEXT_MAX], peer_port[PORT_TEXT_MAX];
 };
 
+/* A state's connections, oldest first; those before park are parked. */
+struct queue {
+    int head, tail, park, count;
+};
+
+/*
+ * A response decided before any byte of it is sent: the fields of its head and where its body comes from.
+ * conn_decide fills it; conn_start takes it over and begins sending.
+ */
+struct reply {
+    struct http_response head;
+    int page;                /* the body is a generated page naming the status (an error, a redirect) */
+    struct blob *blob;       /* a body held in memory (the reply owns one reference), or NULL */
+    size_t mem_off, mem_len;
+    int file;                /* a body read from this open file (the reply owns it), or -1 */
+    off_t file_off, file_end;
+    size_t generated;        /* bytes built to decide it (a new listing), counted against the turn */
+    int from_memory;
+    char etag[HTTP_ETAG_SIZE], last_modified[HTTP_DATE_SIZE], location[HTTP_LOCATION_MAX];
+};
+
+#ifdef USE_SIZED_SETS
+/* A descriptor set as words of bits, sized to the table; Linux's select() reads as many as nfds asks. */
+struct fdset {
+    unsigned long *word;
+};
+#define SET_WORD_BITS ((int)(CHAR_BIT * sizeof(unsigned long)))
+#define SET_CAPACITY INT_MAX /* the highest descriptor a set can hold, plus one */
+#else
+/* A descriptor set as POSIX defines it: only descriptors below FD_SETSIZE may enter. */
+struct fdset {
+    fd_set bits;
+};
+#define SET_CAPACITY FD_SETSIZE
+#endif
+
 /* Output the loop never waits for: text queues here and is written when the descriptor takes it. */
 struct output {
     int fd;
@@ -82,19 +157,23 @@ struct output {
     int flags;                    /* its file status flags before that */
     size_t len;
     unsigned long long dropped;   /* lines lost because the reader fell behind */
-    char buf[HTTP_OUTPUT_QUEUE];
+    char buf[OUTPUT_QUEUE];
 };
 
 /*
- * A small file kept in memory. It is checked with one stat (and one of FILE.gz) in the first select()
- * round that uses it; requests within one round are simultaneous, so that is as fresh as reading it.
- * File times come from a coarse clock, so only a file unchanged for HTTP_CACHE_SETTLE seconds is kept:
- * any later change then shows in its change time.
+ * A small file, or a directory listing, kept in memory. A file is checked with one stat (and one of
+ * FILE.gz) in the first select() round that uses it; requests within one round are simultaneous, so that
+ * is as fresh as reading it. File times come from a coarse clock, so only a file unchanged for
+ * CACHE_SETTLE seconds is kept: any later change then shows in its change time. A listing is checked
+ * the same way against its directory, and rebuilt after LISTING_TTL_MS, since its files' sizes and
+ * times can change without the directory changing.
  */
 struct cached {
-    char path[HTTP_CACHE_PATH_MAX];
+    char path[CACHE_PATH_MAX];    /* a listing's path ends with '/' */
+    int listing;                  /* a directory listing: no validators, no ranges, no gzip */
     unsigned long long round;     /* the round it was last found unchanged in */
-    struct stat st, gz;           /* the file when read, and its .gz sibling */
+    long long made;               /* monotonic ms it was read or built */
+    struct stat st, gz;           /* the file (or directory) when read, and its .gz sibling */
     int has_gz, gz_usable;        /* the sibling exists; and is not older, so a gzip client gets it */
     const char *type;
     char etag[HTTP_ETAG_SIZE], last_modified[HTTP_DATE_SIZE];
@@ -103,14 +182,13 @@ struct cached {
 
 struct server {
     int listen_fd, root_fd;
-    int files_above;               /* the descriptor limit leaves room for body files above FD_SETSIZE */
+    int files_above;               /* portable build: body files move above FD_SETSIZE, leaving the low numbers to sockets */
     long long timeout_ms;
     int max_conns, listings, quiet, verbose;
     int conns, fd_end;             /* open connections; one past the highest socket in use */
     long long now;                 /* monotonic ms, read once per round */
     long long started;             /* monotonic ms at start, for the trace */
-    long long full_round;          /* when select() last watched every connection */
-    int idle[FD_SETSIZE];          /* this round's idle connections, watched only in a full round */
+    long long full_round;          /* when select() last watched the parked connections too */
     long long accept_resume;       /* after EMFILE: no accept() before this time */
     unsigned long long requests, bytes;
     time_t date_second;
@@ -121,10 +199,17 @@ struct server {
     int spare_buffers;             /* how many it holds */
     long long pool_used;           /* when a buffer last went in or out of it */
     unsigned long long round;      /* select() rounds so far */
-    struct cached cache[HTTP_CACHE_FILES];
+    struct cached cache[CACHE_FILES];
     char drain[HTTP_HEAD_MAX];     /* where closing connections' unread input is thrown away */
     char *mime_text;
-    struct conn conn[FD_SETSIZE];
+    struct queue queue[CONN_STATES];
+    int parked;                    /* connections parked, in all queues */
+    int table_size;                /* slots in conn[], in the sets and in the pending lists */
+    struct conn *conn;             /* indexed by socket descriptor */
+    struct fdset want_read, want_write, parked_read; /* kept up to date as connections change state */
+    struct fdset ready_read, ready_write;            /* this round's copies, which select() overwrites */
+    int *pending, *pending_now;    /* connections with a request left over for the next round, and this round's */
+    int pending_count;
 };
 
 static struct server server;
@@ -146,6 +231,132 @@ static long long clock_ms(void)
     }
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+#ifdef USE_SIZED_SETS
+/* Grows a set from old_size to new_size descriptors, the new ones empty; returns 0 without memory. */
+static int fdset_resize(struct fdset *set, int old_size, int new_size)
+{
+    size_t old_words = (size_t)old_size / SET_WORD_BITS, words = (size_t)new_size / SET_WORD_BITS;
+    unsigned long *grown = realloc(set->word, words * sizeof *grown);
+    if (grown == NULL)
+        return 0;
+    memset(grown + old_words, 0, (words - old_words) * sizeof *grown);
+    set->word = grown;
+    return 1;
+}
+
+/* Puts fd in a set (our own bit arithmetic: glibc's FD_SET aborts past FD_SETSIZE when fortified). */
+static void fdset_add(struct fdset *set, int fd)
+{
+    set->word[fd / SET_WORD_BITS] |= 1UL << (fd % SET_WORD_BITS);
+}
+
+/* Takes fd out of a set. */
+static void fdset_remove(struct fdset *set, int fd)
+{
+    set->word[fd / SET_WORD_BITS] &= ~(1UL << (fd % SET_WORD_BITS));
+}
+
+/* Says whether fd is in a set. */
+static int fdset_has(const struct fdset *set, int fd)
+{
+    return (set->word[fd / SET_WORD_BITS] >> (fd % SET_WORD_BITS)) & 1;
+}
+
+/* Copies the descriptors below end from src to dst, and adds those of extra when it is not NULL. */
+static void fdset_copy(struct fdset *dst, const struct fdset *src, const struct fdset *extra, int end)
+{
+    size_t words = ((size_t)end + SET_WORD_BITS - 1) / SET_WORD_BITS;
+    memcpy(dst->word, src->word, words * sizeof *dst->word);
+    for (size_t i = 0; extra != NULL && i < words; i++)
+        dst->word[i] |= extra->word[i];
+}
+
+/* Returns the first descriptor from fd on, below end, that is in a or b; end when there is none. */
+static int fdset_next(const struct fdset *a, const struct fdset *b, int fd, int end)
+{
+    while (fd < end) {
+        unsigned long bits = (a->word[fd / SET_WORD_BITS] | b->word[fd / SET_WORD_BITS]) >> (fd % SET_WORD_BITS);
+        if (bits == 0) {
+            fd = (fd / SET_WORD_BITS + 1) * SET_WORD_BITS; /* the rest of this word is empty */
+            continue;
+        }
+        while (!(bits & 1)) {
+            bits >>= 1;
+            fd++;
+        }
+        return fd < end ? fd : end;
+    }
+    return end;
+}
+
+/* The set as select() takes it. */
+static fd_set *fdset_arg(struct fdset *set)
+{
+    return (fd_set *)(void *)set->word;
+}
+
+/* Frees a set's words. */
+static void fdset_free(struct fdset *set)
+{
+    free(set->word);
+}
+#else
+/* A POSIX set is a fixed fd_set: it holds any table the portable build allows (FD_SETSIZE at most). */
+static int fdset_resize(struct fdset *set, int old_size, int new_size)
+{
+    if (old_size == 0)
+        FD_ZERO(&set->bits);
+    return new_size <= FD_SETSIZE;
+}
+
+/* Puts fd (below FD_SETSIZE, as the table guarantees) in a set. */
+static void fdset_add(struct fdset *set, int fd)
+{
+    FD_SET(fd, &set->bits);
+}
+
+/* Takes fd out of a set. */
+static void fdset_remove(struct fdset *set, int fd)
+{
+    FD_CLR(fd, &set->bits);
+}
+
+/* Says whether fd is in a set. */
+static int fdset_has(const struct fdset *set, int fd)
+{
+    return FD_ISSET(fd, &set->bits);
+}
+
+/* Copies src to dst, adding the descriptors below end of extra when it is not NULL. */
+static void fdset_copy(struct fdset *dst, const struct fdset *src, const struct fdset *extra, int end)
+{
+    *dst = *src;
+    for (int fd = 0; extra != NULL && fd < end; fd++)
+        if (FD_ISSET(fd, &extra->bits))
+            FD_SET(fd, &dst->bits);
+}
+
+/* Returns the first descriptor from fd on, below end, that is in a or b; end when there is none. */
+static int fdset_next(const struct fdset *a, const struct fdset *b, int fd, int end)
+{
+    while (fd < end && !FD_ISSET(fd, &a->bits) && !FD_ISSET(fd, &b->bits))
+        fd++;
+    return fd;
+}
+
+/* The set as select() takes it. */
+static fd_set *fdset_arg(struct fdset *set)
+{
+    return &set->bits;
+}
+
+/* A fixed set has nothing to free. */
+static void fdset_free(struct fdset *set)
+{
+    (void)set;
+}
+#endif
 
 /* Writes what the queue holds as far as its descriptor takes it without blocking. */
 static void output_flush(struct output *q)
@@ -203,6 +414,12 @@ static void output_close(struct output *q)
         fprintf(stderr, "server: fcntl: %s\n", strerror(errno));
 }
 
+/* Says whether a queue waits for its reader: then select() watches its descriptor for writing. */
+static int output_waiting(const struct output *q)
+{
+    return q->nonblocking && q->len > 0;
+}
+
 /* Queues one line of the teaching trace for stderr when -v is on. */
 static void trace(struct server *s, const char *fmt, ...)
 {
@@ -219,7 +436,7 @@ static void trace(struct server *s, const char *fmt, ...)
     output_commit(&s->trace, &b);
 }
 
-/* Reads the clocks once per round and reformats the Date strings only when the second changes. */
+/* Reads the clocks and reformats the Date strings only when the second changes. */
 static void server_tick(struct server *s)
 {
     time_t t = time(NULL);
@@ -264,10 +481,10 @@ static int conn_take_buffer(struct server *s, struct conn *c)
     return c->buf != NULL;
 }
 
-/* Returns c's buffer to the pool once it holds nothing needed; past HTTP_SPARE_BUFFERS, frees it. */
+/* Returns c's buffer to the pool once it holds nothing needed; past SPARE_BUFFERS, frees it. */
 static void conn_give_buffer(struct server *s, struct conn *c)
 {
-    if (c->buf != NULL && s->spare_buffers < HTTP_SPARE_BUFFERS) {
+    if (c->buf != NULL && s->spare_buffers < SPARE_BUFFERS) {
         c->buf->next = s->free_buffers;
         s->free_buffers = c->buf;
         s->spare_buffers++;
@@ -281,7 +498,7 @@ static void conn_give_buffer(struct server *s, struct conn *c)
 /* Frees the spare buffers once the pool has gone unused for a while, so a burst's memory goes back. */
 static void server_trim_pool(struct server *s)
 {
-    if (s->now - s->pool_used < HTTP_SPARE_IDLE_MS)
+    if (s->now - s->pool_used < SPARE_IDLE_MS)
         return;
     while (s->free_buffers != NULL) {
         struct buffer *next = s->free_buffers->next;
@@ -289,6 +506,136 @@ static void server_trim_pool(struct server *s)
         s->free_buffers = next;
     }
     s->spare_buffers = 0;
+}
+
+/*
+ * Makes the connection table, the descriptor sets and the pending lists hold descriptor fd, doubling
+ * them as needed, so memory follows the highest descriptor in use rather than the limit. Returns 0
+ * when fd cannot be watched: no memory, or (portable build) fd at or above FD_SETSIZE.
+ */
+static int server_fit_table(struct server *s, int fd)
+{
+    int size = s->table_size ? s->table_size : TABLE_MIN;
+    while (size <= fd && size <= INT_MAX / 2)
+        size *= 2;
+    if (fd < s->table_size)
+        return 1;
+    if (size <= fd)
+        return 0;
+    struct conn *conn = realloc(s->conn, (size_t)size * sizeof *conn);
+    if (conn == NULL)
+        return 0;
+    s->conn = conn;
+    memset(conn + s->table_size, 0, (size_t)(size - s->table_size) * sizeof *conn); /* CONN_FREE */
+    struct fdset *sets[] = { &s->want_read, &s->want_write, &s->parked_read, &s->ready_read, &s->ready_write };
+    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
+        if (!fdset_resize(sets[i], s->table_size, size))
+            return 0;
+    int *pending = realloc(s->pending, (size_t)size * sizeof *pending);
+    if (pending != NULL)
+        s->pending = pending;
+    int *pending_now = pending == NULL ? NULL : realloc(s->pending_now, (size_t)size * sizeof *pending_now);
+    if (pending_now == NULL)
+        return 0;
+    s->pending_now = pending_now;
+    s->table_size = size;
+    return 1;
+}
+
+/* Says whether connections in a state wait to read (else they wait to write). */
+static int state_reads(enum conn_state state)
+{
+    return state == CONN_IDLE || state == CONN_READING || state == CONN_CLOSING;
+}
+
+/* Returns a state's time limit in ms: how long a connection may stay in its queue without progress. */
+static long long state_limit(const struct server *s, enum conn_state state)
+{
+    return state == CONN_CLOSING && s->timeout_ms > LINGER_MS ? LINGER_MS : s->timeout_ms;
+}
+
+/* Takes c out of its state's queue and out of the descriptor sets. */
+static void queue_unlink(struct server *s, struct conn *c)
+{
+    struct queue *q = &s->queue[c->state];
+    int fd = (int)(c - s->conn);
+    if (c->prev >= 0)
+        s->conn[c->prev].next = c->next;
+    else
+        q->head = c->next;
+    if (c->next >= 0)
+        s->conn[c->next].prev = c->prev;
+    else
+        q->tail = c->prev;
+    if (q->park == fd)
+        q->park = c->next;
+    q->count--;
+    if (c->parked) {
+        fdset_remove(&s->parked_read, fd);
+        s->parked--;
+        c->parked = 0;
+    } else {
+        fdset_remove(state_reads(c->state) ? &s->want_read : &s->want_write, fd);
+    }
+}
+
+/* Appends c to its state's queue, stamped now, and watches it for reading or writing as the state needs. */
+static void queue_link(struct server *s, struct conn *c)
+{
+    struct queue *q = &s->queue[c->state];
+    int fd = (int)(c - s->conn);
+    c->since = s->now;
+    c->prev = q->tail;
+    c->next = -1;
+    if (q->tail >= 0)
+        s->conn[q->tail].next = fd;
+    else
+        q->head = fd;
+    q->tail = fd;
+    if (q->park < 0)
+        q->park = fd;
+    q->count++;
+    fdset_add(state_reads(c->state) ? &s->want_read : &s->want_write, fd);
+}
+
+/*
+ * Moves c to another state: out of the old state's queue, into the tail of the new one's with a fresh
+ * deadline, and into the read or write set the new state needs. Every state change goes through here.
+ */
+static void conn_enter(struct server *s, struct conn *c, enum conn_state state)
+{
+    if (c->state != CONN_FREE)
+        queue_unlink(s, c);
+    c->state = state;
+    if (state != CONN_FREE)
+        queue_link(s, c);
+}
+
+/* Restarts c's deadline after progress, moving it to the tail of its queue. */
+static void conn_touch(struct server *s, struct conn *c)
+{
+    if (c->since != s->now) {
+        queue_unlink(s, c);
+        queue_link(s, c);
+    }
+}
+
+/* Parks connections waiting to read that have been quiet for PARK_AFTER_MS: busy rounds leave them out. */
+static void server_park(struct server *s)
+{
+    for (int state = CONN_IDLE; state < CONN_STATES; state++) {
+        struct queue *q = &s->queue[state];
+        if (!state_reads((enum conn_state)state))
+            continue;
+        while (q->park >= 0 && s->conn[q->park].since + PARK_AFTER_MS <= s->now) {
+            struct conn *c = &s->conn[q->park];
+            fdset_remove(&s->want_read, q->park);
+            fdset_add(&s->parked_read, q->park);
+            c->parked = 1;
+            s->parked++;
+            q->park = c->next;
+        }
+    }
 }
 
 /* Releases a connection's body: the open file or the blob. */
@@ -332,10 +679,24 @@ static void conn_close(struct server *s, struct conn *c, const char *why)
     conn_drop_body(c);
     conn_give_buffer(s, c);
     close(fd);
-    c->state = CONN_FREE;
+    conn_enter(s, c, CONN_FREE);
     s->conns--;
     while (s->fd_end > 0 && s->conn[s->fd_end - 1].state == CONN_FREE)
         s->fd_end--;
+}
+
+/*
+ * Closes the longest-idle keep-alive connection to make room (as nginx does when connections run short):
+ * only one quiet between requests for PARK_AFTER_MS, never one with a request in hand or in reply, and
+ * not one whose next request select() has just reported. Returns 1 when one was closed.
+ */
+static int server_reclaim(struct server *s)
+{
+    int fd = s->queue[CONN_IDLE].head;
+    if (fd < 0 || !s->conn[fd].parked || fdset_has(&s->ready_read, fd))
+        return 0;
+    conn_close(s, &s->conn[fd], "reclaimed for a new client");
+    return 1;
 }
 
 /* Starts a fresh request on c, keeping any pipelined bytes that followed the last one. */
@@ -347,17 +708,16 @@ static void conn_next_request(struct server *s, struct conn *c, size_t consumed)
     else
         conn_give_buffer(s, c);
     http_request_init(&c->req);
-    c->state = CONN_READ_HEAD;
-    c->deadline = s->now + s->timeout_ms;
     c->status = 0;
     c->body_sent = 0;
+    conn_enter(s, c, c->in_len > 0 ? CONN_READING : CONN_IDLE);
 }
 
 /* Takes a freshly accepted socket into the table. */
 static void conn_open(struct server *s, int fd, const struct sockaddr *sa, socklen_t len)
 {
     struct conn *c = &s->conn[fd];
-#ifndef USE_LINUX_CALLS /* Linux sockets inherit TCP_NODELAY from the listening socket */
+#ifndef USE_MSG_MORE /* Linux sockets inherit TCP_NODELAY from the listening socket */
     int one = 1;
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
         trace(s, "  fd %d: TCP_NODELAY: %s", fd, strerror(errno));
@@ -372,44 +732,13 @@ static void conn_open(struct server *s, int fd, const struct sockaddr *sa, sockl
     c->buf = NULL;
     c->in_len = 0;
     c->keep_alive = 0;
-    c->active = s->now;
+    c->parked = 0;
+    c->turn = 0;
     conn_next_request(s, c, 0);
     s->conns++;
     if (fd >= s->fd_end)
         s->fd_end = fd + 1;
     trace(s, "  fd %d: accepted from %s:%s", fd, c->peer, c->peer_port);
-}
-
-/* Formats r's head into c->out (with the generated page for it when page is set) and starts sending. */
-static void conn_start_response(struct server *s, struct conn *c, struct http_response *r, int page)
-{
-    struct http_buf b = { c->buf->out, 0, sizeof c->buf->out, 0 }; /* fits: Location and type are bounded */
-    int head_only = c->req.method == HTTP_METHOD_HEAD;
-    r->date = s->date;
-    r->close = !c->keep_alive;
-    r->keep_alive_echo = c->keep_alive && c->req.minor == 0;
-    if (page) {
-        c->head_len = http_format_page(&b, r, head_only);
-    } else {
-        http_format_head(&b, r);
-        c->head_len = b.len;
-    }
-    if (head_only)
-        conn_drop_body(c);
-    c->status = r->status;
-    c->out_len = b.len;
-    c->sent = 0;
-    c->response_sent = 0;
-    c->response_size = (long long)(b.len + c->mem_len) + (c->file_end - c->file_off);
-    c->state = CONN_WRITE_HEAD;
-    c->deadline = s->now + s->timeout_ms;
-}
-
-/* Sends a generated page: an error, or a redirect when location is set. */
-static void conn_reply(struct server *s, struct conn *c, enum http_status status, const char *location)
-{
-    struct http_response r = { .status = status, .location = location };
-    conn_start_response(s, c, &r, 1);
 }
 
 /* Maps a failed open() or stat() to the status the client sees. */
@@ -421,6 +750,18 @@ static enum http_status status_from_errno(int err)
     case EMFILE: case ENFILE: case ENOMEM: return HTTP_UNAVAILABLE;
     default: return HTTP_INTERNAL_ERROR;
     }
+}
+
+/*
+ * Opens name under dir for reading. When the process is out of descriptors, it reclaims an idle
+ * keep-alive connection and tries once more, so a file request is refused only when nothing can give way.
+ */
+static int server_open(struct server *s, int dir, const char *name)
+{
+    int fd = openat(dir, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && server_reclaim(s))
+        fd = openat(dir, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    return fd;
 }
 
 /* One directory entry, gathered before sorting. */
@@ -450,8 +791,8 @@ static int buf_reserve(struct http_buf *b, size_t need)
     return 1;
 }
 
-/* Builds the sorted HTML listing of an open directory (dir_fd is consumed) as c's body. */
-static enum http_status conn_build_listing(struct conn *c, int dir_fd, const char *path)
+/* Builds the sorted HTML listing of an open directory (dir_fd is consumed); NULL when it cannot. */
+static struct blob *listing_build(int dir_fd, const char *path)
 {
     DIR *dir = fdopendir(dir_fd);
     struct entry *entries = NULL;
@@ -489,13 +830,9 @@ static enum http_status conn_build_listing(struct conn *c, int dir_fd, const cha
         http_format_listing_end(&b);
     }
     free(list.data);
-    c->blob = ok && !b.overflow ? blob_new(b.data, b.len) : NULL;
+    struct blob *blob = ok && !b.overflow ? blob_new(b.data, b.len) : NULL;
     free(b.data);
-    if (c->blob == NULL)
-        return HTTP_INTERNAL_ERROR;
-    c->mem = c->blob->data;
-    c->mem_len = c->blob->len;
-    return HTTP_OK;
+    return blob;
 }
 
 /* Says whether a file was modified before another one. */
@@ -535,13 +872,19 @@ static int stat_gz(struct server *s, const char *path, struct stat *gz)
     return fstatat(s->root_fd, gz_name(name, path), gz, 0) == 0 && S_ISREG(gz->st_mode);
 }
 
+/* Returns a clean path relative to the root, as openat and fstatat take it. */
+static const char *relative(const char *path)
+{
+    return path[1] ? path + 1 : ".";
+}
+
 /* Returns the cache slot a path belongs in (FNV-1a hash). */
 static struct cached *cache_slot(struct server *s, const char *path)
 {
     unsigned long h = 2166136261u;
     for (; *path; path++)
         h = (h ^ (unsigned char)*path) * 16777619u;
-    return &s->cache[h % HTTP_CACHE_FILES];
+    return &s->cache[h % CACHE_FILES];
 }
 
 /* Empties a cache slot; responses still sending its blob keep their reference. */
@@ -551,7 +894,10 @@ static void cache_drop(struct cached *e)
     e->blob = NULL;
 }
 
-/* Returns the cached copy of a path if it is there and unchanged (checked once per round), else NULL. */
+/*
+ * Returns the kept copy of a file, or of a listing when path ends with '/', if it is there and
+ * unchanged (checked once per round), else NULL.
+ */
 static struct cached *cache_find(struct server *s, const char *path)
 {
     struct cached *e = cache_slot(s, path);
@@ -559,9 +905,9 @@ static struct cached *cache_find(struct server *s, const char *path)
     if (e->blob == NULL || strcmp(e->path, path) != 0)
         return NULL;
     if (e->round != s->round) {
-        int has_gz = stat_gz(s, path, &gz);
-        if (fstatat(s->root_fd, path + 1, &st, 0) != 0 || !same_file(&st, &e->st) || has_gz != e->has_gz ||
-            (has_gz && !same_file(&gz, &e->gz))) {
+        int has_gz = !e->listing && stat_gz(s, path, &gz);
+        if (fstatat(s->root_fd, relative(path), &st, 0) != 0 || !same_file(&st, &e->st) || has_gz != e->has_gz ||
+            (has_gz && !same_file(&gz, &e->gz)) || (e->listing && s->now - e->made >= LISTING_TTL_MS)) {
             cache_drop(e);
             return NULL;
         }
@@ -570,16 +916,32 @@ static struct cached *cache_find(struct server *s, const char *path)
     return e;
 }
 
-/* Reads a small regular file open on fd into the cache; returns its entry, or NULL when it does not fit. */
-static struct cached *cache_fill(struct server *s, const char *path, int fd, const struct stat *st,
-                                 const struct http_response *r, const struct stat *gz)
+/* Puts a blob (one more reference) in the cache for path, described by st, replacing what the slot held. */
+static struct cached *cache_put(struct server *s, const char *path, const struct stat *st, struct blob *blob)
 {
     struct cached *e = cache_slot(s, path);
+    cache_drop(e);
+    strcpy(e->path, path);
+    e->round = s->round;
+    e->made = s->now;
+    e->st = *st;
+    e->listing = path[strlen(path) - 1] == '/';
+    e->has_gz = e->gz_usable = 0;
+    e->type = "text/html";
+    blob->refs++;
+    e->blob = blob;
+    return e;
+}
+
+/* Reads a small regular file open on fd into the cache; returns its entry, or NULL when it does not fit. */
+static struct cached *cache_fill(struct server *s, const char *path, int fd, const struct stat *st,
+                                 const struct reply *r, const struct stat *gz)
+{
     struct stat after;
     size_t have = 0, size = (size_t)st->st_size;
     struct blob *blob;
-    if (st->st_size > HTTP_CACHE_FILE_MAX || strlen(path) >= sizeof e->path - 3 ||
-        st->st_ctim.tv_sec > s->date_second - HTTP_CACHE_SETTLE || (blob = blob_new(NULL, size)) == NULL)
+    if (st->st_size > CACHE_FILE_MAX || strlen(path) >= CACHE_PATH_MAX ||
+        st->st_ctim.tv_sec > s->date_second - CACHE_SETTLE || (blob = blob_new(NULL, size)) == NULL)
         return NULL;
     for (ssize_t n = 1; have < size && n != 0;) {
         n = pread(fd, blob->data + have, size - have, (off_t)have);
@@ -591,97 +953,150 @@ static struct cached *cache_fill(struct server *s, const char *path, int fd, con
         blob_release(blob);
         return NULL;
     }
-    cache_drop(e);
-    strcpy(e->path, path);
-    e->round = s->round;
-    e->st = *st;
-    e->has_gz = r->vary_encoding;
+    struct cached *e = cache_put(s, path, st, blob);
+    blob_release(blob);
+    e->has_gz = r->head.vary_encoding;
     e->gz_usable = e->has_gz && !older(gz, st);
     if (e->has_gz)
         e->gz = *gz;
-    e->type = r->content_type;
+    e->type = r->head.content_type;
     strcpy(e->etag, r->etag);
     strcpy(e->last_modified, r->last_modified);
-    e->blob = blob;
     return e;
 }
 
 /*
- * Answers with one representation of a file, whose content type, ETag, Last-Modified and Vary r already
- * holds: the validators and Range decide the status. The body comes from the open file fd, or blob (fd -1).
+ * Decides the answer about one representation of a file, whose content type, ETag, Last-Modified and
+ * Vary r already holds: the validators and Range decide the status. The body comes from the open file
+ * fd, or from blob (fd -1); r takes over fd, or a reference to blob, unless the answer has no body.
  */
-static void conn_answer_file(struct server *s, struct conn *c, struct http_response *r, const struct stat *st,
-                             int fd, struct blob *blob)
+static void conn_decide_file(struct server *s, struct conn *c, struct reply *r, const struct stat *st, int fd,
+                             struct blob *blob)
 {
-    r->full_size = r->content_length = (long long)st->st_size;
-    r->range_first = 0;
-    r->range_last = r->full_size - 1;
-    r->status = http_file_status(&c->req, c->buf->in, r->etag, st->st_mtime, r->full_size, s->date_second,
-                                 &r->range_first, &r->range_last);
-    if (r->status == HTTP_NOT_MODIFIED || r->status == HTTP_RANGE_NOT_SATISFIABLE) {
+    long long first = 0, last = (long long)st->st_size - 1;
+    r->head.full_size = (long long)st->st_size;
+    r->head.status = http_file_status(&c->req, c->buf->in, r->head.etag, st->st_mtime, r->head.full_size,
+                                      s->date_second, &first, &last);
+    r->page = r->head.status == HTTP_RANGE_NOT_SATISFIABLE;
+    if (r->head.status == HTTP_NOT_MODIFIED || r->page) {
         if (fd >= 0)
             close(fd);
-        conn_start_response(s, c, r, r->status == HTTP_RANGE_NOT_SATISFIABLE);
         return;
     }
-    r->content_length = r->range_last - r->range_first + 1;
+    r->head.range_first = first;
+    r->head.range_last = last;
+    r->head.content_length = last - first + 1;
     if (blob != NULL) {
         blob->refs++;
-        c->blob = blob;
-        c->mem = blob->data + r->range_first;
-        c->mem_len = (size_t)r->content_length;
-    } else {
-        c->file = fd;
-        if (s->files_above && fd < FD_SETSIZE) { /* leave the numbers select() can watch to sockets */
-            int high = fcntl(fd, F_DUPFD_CLOEXEC, FD_SETSIZE);
-            if (high >= 0) {
-                close(fd);
-                c->file = high;
-            }
-        }
-        c->file_off = r->range_first;
-        c->file_end = r->range_last + 1;
+        r->blob = blob;
+        r->mem_off = (size_t)first;
+        r->mem_len = (size_t)r->head.content_length;
+        return;
     }
-    conn_start_response(s, c, r, 0);
+    if (s->files_above && fd < SET_CAPACITY) { /* leave the numbers select() can watch to sockets */
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, SET_CAPACITY);
+        if (high >= 0) {
+            close(fd);
+            fd = high;
+        }
+    }
+    r->file = fd;
+    r->file_off = first;
+    r->file_end = last + 1;
 }
 
 /*
- * Starts the response for the regular file open on fd at path: its .gz sibling instead when the
- * client takes gzip and the sibling is not older. A small plain file is kept in memory on the way.
+ * Decides the answer for the regular file open on fd at path: its .gz sibling instead when the client
+ * takes gzip and the sibling is not older. A small plain file is kept in memory on the way.
  */
-static void conn_serve_file(struct server *s, struct conn *c, int fd, struct stat *st, char *path)
+static void conn_decide_regular(struct server *s, struct conn *c, struct reply *r, int fd, struct stat *st,
+                                const char *path)
 {
     struct stat gz;
-    char etag[HTTP_ETAG_SIZE], last_modified[HTTP_DATE_SIZE];
-    struct http_response r = { .content_type = http_mime_type(&s->mime, path), .etag = etag,
-                               .last_modified = last_modified };
-    r.vary_encoding = stat_gz(s, path, &gz);
-    if (r.vary_encoding && !older(&gz, st) && conn_takes_gzip(c)) {
+    r->head.content_type = http_mime_type(&s->mime, path);
+    r->head.etag = r->etag;
+    r->head.last_modified = r->last_modified;
+    r->head.vary_encoding = stat_gz(s, path, &gz);
+    if (r->head.vary_encoding && !older(&gz, st) && conn_takes_gzip(c)) {
         char name[PATH_TEXT_MAX];
-        int gz_fd = openat(s->root_fd, gz_name(name, path), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        int gz_fd = server_open(s, s->root_fd, gz_name(name, path));
         if (gz_fd >= 0 && fstat(gz_fd, &gz) == 0 && S_ISREG(gz.st_mode)) {
             close(fd);
             fd = gz_fd;
             *st = gz;
-            r.gzip = 1;
+            r->head.gzip = 1;
         } else if (gz_fd >= 0) {
             close(gz_fd);
         }
     }
-    http_format_etag(etag, (unsigned long long)st->st_ino, (long long)st->st_size,
+    http_format_etag(r->etag, (unsigned long long)st->st_ino, (long long)st->st_size,
                      (unsigned long long)st->st_mtim.tv_sec * 1000000000ULL + (unsigned long long)st->st_mtim.tv_nsec);
-    http_format_date(last_modified, st->st_mtime);
-    struct cached *e = r.gzip ? NULL : cache_fill(s, path, fd, st, &r, &gz);
+    http_format_date(r->last_modified, st->st_mtime);
+    struct cached *e = r->head.gzip ? NULL : cache_fill(s, path, fd, st, r, &gz);
     if (e != NULL) {
         close(fd);
-        conn_answer_file(s, c, &r, st, -1, e->blob);
+        conn_decide_file(s, c, r, st, -1, e->blob);
     } else {
-        conn_answer_file(s, c, &r, st, fd, NULL);
+        conn_decide_file(s, c, r, st, fd, NULL);
     }
 }
 
-/* Finds what a GET or HEAD names and starts the response; returns a status for conn_reply otherwise. */
-static enum http_status conn_route(struct server *s, struct conn *c, char *location, size_t location_cap)
+/* Decides the answer from a kept copy: a listing, or a file (its plain bytes; gzip clients go to disk). */
+static void conn_decide_cached(struct server *s, struct conn *c, struct reply *r, struct cached *e)
+{
+    r->from_memory = 1;
+    r->head.content_type = e->type;
+    if (e->listing) {
+        r->head.status = HTTP_OK;
+        r->head.content_length = (long long)e->blob->len;
+        e->blob->refs++;
+        r->blob = e->blob;
+        r->mem_len = e->blob->len;
+        return;
+    }
+    r->head.etag = e->etag;
+    r->head.last_modified = e->last_modified;
+    r->head.vary_encoding = e->has_gz;
+    conn_decide_file(s, c, r, &e->st, -1, e->blob);
+}
+
+/*
+ * Decides the answer for a directory open on fd at path (with its trailing slash): its index.html,
+ * else its listing, built or found in memory. Returns an error status when neither can be had.
+ */
+static enum http_status conn_decide_directory(struct server *s, struct conn *c, struct reply *r, int fd,
+                                              const struct stat *dir, char *path, size_t path_len)
+{
+    struct stat st;
+    int index = server_open(s, fd, "index.html");
+    if (index >= 0 && fstat(index, &st) == 0 && S_ISREG(st.st_mode)) {
+        close(fd);
+        strcpy(path + path_len, "index.html");
+        conn_decide_regular(s, c, r, index, &st, path);
+        return HTTP_OK;
+    }
+    if (index >= 0)
+        close(index);
+    if (!s->listings) {
+        close(fd);
+        return HTTP_FORBIDDEN;
+    }
+    struct blob *blob = listing_build(fd, path);
+    if (blob == NULL)
+        return HTTP_INTERNAL_ERROR;
+    r->generated = blob->len;
+    if (path_len < CACHE_PATH_MAX)
+        cache_put(s, path, dir, blob);
+    r->head.status = HTTP_OK;
+    r->head.content_type = "text/html";
+    r->head.content_length = (long long)blob->len;
+    r->blob = blob;
+    r->mem_len = blob->len;
+    return HTTP_OK;
+}
+
+/* Finds what a GET or HEAD names and decides its answer; returns an error status when there is none. */
+static enum http_status conn_decide_target(struct server *s, struct conn *c, struct reply *r)
 {
     char path[PATH_TEXT_MAX];
     size_t query;
@@ -693,18 +1108,21 @@ static enum http_status conn_route(struct server *s, struct conn *c, char *locat
     if (http_path_hidden(path))
         return HTTP_NOT_FOUND;
     size_t path_len = strlen(path);
-    if (path[path_len - 1] == '/') /* a directory's index.html may be in memory */
+    struct cached *e = NULL;
+    if (path[path_len - 1] == '/') { /* a directory's index.html, or its listing, may be in memory */
         strcpy(path + path_len, "index.html");
-    struct cached *e = cache_find(s, path);
-    path[path_len] = '\0';
+        e = cache_find(s, path);
+        path[path_len] = '\0';
+        if (e == NULL && s->listings)
+            e = cache_find(s, path);
+    } else {
+        e = cache_find(s, path);
+    }
     if (e != NULL && !(e->gz_usable && conn_takes_gzip(c))) {
-        struct http_response r = { .content_type = e->type, .etag = e->etag, .last_modified = e->last_modified,
-                                   .vary_encoding = e->has_gz };
-        c->from_memory = 1;
-        conn_answer_file(s, c, &r, &e->st, -1, e->blob);
+        conn_decide_cached(s, c, r, e);
         return HTTP_OK;
     }
-    int fd = openat(s->root_fd, path[1] ? path + 1 : ".", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int fd = server_open(s, s->root_fd, relative(path));
     if (fd < 0)
         return status_from_errno(errno);
     if (fstat(fd, &st) < 0) {
@@ -712,54 +1130,77 @@ static enum http_status conn_route(struct server *s, struct conn *c, char *locat
         return HTTP_INTERNAL_ERROR;
     }
     if (S_ISDIR(st.st_mode) && path[path_len - 1] != '/') {
-        struct http_buf b = { location, 0, location_cap - 1, 0 };
+        struct http_buf b = { r->location, 0, sizeof r->location - 1, 0 };
         close(fd);
         http_buf_url(&b, path, path_len);
         http_buf_put(&b, "/", 1);
         http_buf_put(&b, target + query, c->req.target.len - query);
-        location[b.overflow ? 0 : b.len] = '\0';
+        r->location[b.overflow ? 0 : b.len] = '\0';
         return b.overflow ? HTTP_URI_TOO_LONG : HTTP_MOVED_PERMANENTLY;
     }
-    if (S_ISDIR(st.st_mode)) {
-        int index = openat(fd, "index.html", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        if (index >= 0 && fstat(index, &st) == 0 && S_ISREG(st.st_mode)) {
-            close(fd);
-            fd = index;
-            strcpy(path + path_len, "index.html");
-        } else {
-            if (index >= 0)
-                close(index);
-            if (!s->listings) {
-                close(fd);
-                return HTTP_FORBIDDEN;
-            }
-            if ((status = conn_build_listing(c, fd, path)) != HTTP_OK)
-                return status;
-            struct http_response r = { .status = HTTP_OK, .content_type = "text/html",
-                                       .content_length = (long long)c->mem_len };
-            conn_start_response(s, c, &r, 0);
-            return HTTP_OK;
-        }
-    }
+    if (S_ISDIR(st.st_mode))
+        return conn_decide_directory(s, c, r, fd, &st, path, path_len);
     if (!S_ISREG(st.st_mode)) {
         close(fd);
         return HTTP_FORBIDDEN;
     }
-    conn_serve_file(s, c, fd, &st, path);
+    conn_decide_regular(s, c, r, fd, &st, path);
     return HTTP_OK;
 }
 
-/* Answers the request the parser just finished (or failed) with status. */
-static void conn_respond(struct server *s, struct conn *c, enum http_status status)
+/* Decides the whole answer to the request just parsed (or failed with parsed), before any byte is sent. */
+static void conn_decide(struct server *s, struct conn *c, enum http_status parsed, struct reply *r)
 {
-    char location[HTTP_LOCATION_MAX];
+    enum http_status status = parsed;
+    r->file = -1;
+    if (status == HTTP_OK)
+        status = conn_decide_target(s, c, r);
+    if (status != HTTP_OK) { /* a page about the error, or the redirect */
+        r->head = (struct http_response){ .status = status,
+                                          .location = status == HTTP_MOVED_PERMANENTLY ? r->location : NULL };
+        r->page = 1;
+    }
+}
+
+/* Takes over a decided reply: formats its head into c's buffer, takes its body, and starts sending. */
+static void conn_start(struct server *s, struct conn *c, struct reply *r)
+{
+    struct http_buf b = { c->buf->out, 0, sizeof c->buf->out, 0 }; /* fits: Location and type are bounded */
+    int head_only = c->req.method == HTTP_METHOD_HEAD;
+    r->head.date = s->date;
+    r->head.close = !c->keep_alive;
+    r->head.keep_alive_echo = c->keep_alive && c->req.minor == 0;
+    if (r->page) {
+        c->reply_head_len = http_format_page(&b, &r->head, head_only);
+    } else {
+        http_format_head(&b, &r->head);
+        c->reply_head_len = b.len;
+    }
+    c->blob = r->blob;
+    c->mem = r->blob != NULL ? r->blob->data + r->mem_off : NULL;
+    c->mem_len = r->mem_len;
+    c->file = r->file;
+    c->file_off = r->file_off;
+    c->file_end = r->file_end;
+    c->from_memory = r->from_memory;
+    if (head_only)
+        conn_drop_body(c);
+    c->status = r->head.status;
+    c->out_len = b.len;
+    c->sent = 0;
+    c->response_sent = 0;
+    c->response_size = (long long)(b.len + c->mem_len) + (c->file_end - c->file_off);
+    conn_enter(s, c, CONN_SENDING_MEMORY);
+}
+
+/* Answers the request the parser just finished (or failed) with status; returns the body bytes it generated. */
+static size_t conn_respond(struct server *s, struct conn *c, enum http_status status)
+{
+    struct reply r = { 0 };
     s->requests++;
     c->keep_alive = status == HTTP_OK && c->req.keep_alive && c->req.content_length <= 0;
-    c->from_memory = 0;
-    if (status == HTTP_OK)
-        status = conn_route(s, c, location, sizeof location);
-    if (status != HTTP_OK)
-        conn_reply(s, c, status, status == HTTP_MOVED_PERMANENTLY ? location : NULL);
+    conn_decide(s, c, status, &r);
+    conn_start(s, c, &r);
     if (s->verbose) {
         char line[256];
         struct http_buf b = { line, 0, sizeof line - 1, 0 };
@@ -768,6 +1209,7 @@ static void conn_respond(struct server *s, struct conn *c, enum http_status stat
         trace(s, "  fd %d: request \"%s\" complete, answering %d%s", (int)(c - s->conn), line, (int)c->status,
               c->from_memory ? " from memory" : "");
     }
+    return r.generated + (c->out_len - c->reply_head_len);
 }
 
 /*
@@ -788,14 +1230,13 @@ static void conn_finish(struct server *s, struct conn *c)
         conn_close(s, c, "client gone");
         return;
     }
-    c->state = CONN_CLOSING; /* drain what the client still sends, so our last bytes are not reset */
-    c->deadline = s->now + (s->timeout_ms < HTTP_LINGER_MS ? s->timeout_ms : HTTP_LINGER_MS);
+    conn_enter(s, c, CONN_CLOSING); /* drain what the client still sends, so our last bytes are not reset */
 }
 
 /* Sends up to max body bytes from the file: sendfile() on Linux, pread() and write() elsewhere. */
 static ssize_t conn_send_file(struct conn *c, int fd, size_t max)
 {
-#ifdef USE_LINUX_CALLS
+#ifdef USE_SENDFILE
     return sendfile(fd, c->file, &c->file_off, max);
 #else
     static char chunk[64 * 1024];
@@ -815,7 +1256,7 @@ static ssize_t conn_send_file(struct conn *c, int fd, size_t max)
  */
 static ssize_t send_head(int fd, struct iovec *iov, int count, int more)
 {
-#ifdef USE_LINUX_CALLS
+#ifdef USE_MSG_MORE
     struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)count };
     return sendmsg(fd, &msg, more ? MSG_MORE : 0);
 #else
@@ -830,28 +1271,44 @@ static int would_block(void)
     return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 }
 
+/* Leaves a request in c's buffer for the next round: its turn is over, and select() will not report it. */
+static void conn_defer(struct server *s, struct conn *c)
+{
+    if (!c->pending) { /* each descriptor is listed once, so the list never outgrows the table */
+        c->pending = 1;
+        s->pending[s->pending_count++] = (int)(c - s->conn);
+    }
+}
+
 /*
- * Advances one connection as far as it can go without blocking, sending at most HTTP_SLICE_BYTES.
- * It reads only when a read can find bytes: when select() said so, or after a read that filled the
- * space it had; never straight after a response, which the client has not even received yet.
- * This switch is the only place a connection changes state.
+ * Gives one connection its turn: advances it as far as it can go without blocking, answering at most
+ * TURN_REQUESTS requests and sending (or generating) at most SLICE_BYTES, so no client holds up the others.
+ * It reads only when a read can find bytes: when select() said so (readable), or after a read that
+ * filled the space it had; never straight after a response, which the client has not even received yet.
  */
-static void conn_advance(struct server *s, struct conn *c)
+static void conn_advance(struct server *s, struct conn *c, int readable)
 {
     int fd = (int)(c - s->conn);
-    size_t budget = HTTP_SLICE_BYTES;
-    int readable = c->state == CONN_READ_HEAD || c->state == CONN_CLOSING;
-    c->active = s->now;
+    size_t budget = SLICE_BYTES;
+    int answers = TURN_REQUESTS;
+    c->turn = s->round;
     for (;;) {
         ssize_t n;
         switch (c->state) {
         case CONN_FREE:
         case CONN_STATES:
             return;
-        case CONN_READ_HEAD: {
+        case CONN_IDLE:
+        case CONN_READING: {
+            if (c->in_len > 0 && (answers == 0 || budget == 0)) { /* parse it in the next round's turn */
+                conn_defer(s, c);
+                return;
+            }
             enum http_status status = c->in_len ? http_parse(&c->req, c->buf->in, c->in_len) : HTTP_NEED_MORE;
             if (status != HTTP_NEED_MORE) {
-                conn_respond(s, c, status);
+                size_t generated = conn_respond(s, c, status);
+                budget = generated < budget ? budget - generated : 0;
+                answers--;
                 break;
             }
             if (!readable)
@@ -863,11 +1320,11 @@ static void conn_advance(struct server *s, struct conn *c)
             size_t room = sizeof c->buf->in - c->in_len;
             n = read(fd, c->buf->in + c->in_len, room);
             if (n > 0) {
-                if (c->in_len == 0) /* the head's time limit runs from its first byte */
-                    c->deadline = s->now + s->timeout_ms;
                 c->in_len += (size_t)n;
                 readable = (size_t)n == room;
                 trace(s, "  fd %d: read %zd bytes", fd, n);
+                if (c->state == CONN_IDLE) /* the head's time limit runs from its first byte */
+                    conn_enter(s, c, CONN_READING);
             } else if (n == 0) {
                 conn_close(s, c, c->in_len ? "client closed mid-request" : "client done");
                 return;
@@ -881,7 +1338,7 @@ static void conn_advance(struct server *s, struct conn *c)
             }
             break;
         }
-        case CONN_WRITE_HEAD: {
+        case CONN_SENDING_MEMORY: {
             size_t total = c->out_len + c->mem_len;
             if (budget == 0)
                 return;
@@ -901,19 +1358,20 @@ static void conn_advance(struct server *s, struct conn *c)
                 return;
             }
             c->sent += (size_t)n;
-            if (c->sent > c->head_len)
-                c->body_sent = (long long)(c->sent - c->head_len);
+            if (c->sent > c->reply_head_len)
+                c->body_sent = (long long)(c->sent - c->reply_head_len);
             budget = (size_t)n < budget ? budget - (size_t)n : 0;
-            c->deadline = s->now + s->timeout_ms;
             c->response_sent += n;
             trace(s, "  fd %d: wrote %zd bytes, %lld of %lld sent", fd, n, c->response_sent, c->response_size);
             if (c->sent == total && c->file_off < c->file_end)
-                c->state = CONN_WRITE_BODY;
+                conn_enter(s, c, CONN_SENDING_FILE);
             else if (c->sent == total)
                 conn_finish(s, c);
+            else
+                conn_touch(s, c);
             break;
         }
-        case CONN_WRITE_BODY:
+        case CONN_SENDING_FILE:
             if (budget == 0)
                 return;
             n = conn_send_file(c, fd, (size_t)(c->file_end - c->file_off) < budget
@@ -926,11 +1384,12 @@ static void conn_advance(struct server *s, struct conn *c)
             }
             budget -= (size_t)n;
             c->body_sent += n;
-            c->deadline = s->now + s->timeout_ms;
             c->response_sent += n;
             trace(s, "  fd %d: wrote %zd bytes, %lld of %lld sent", fd, n, c->response_sent, c->response_size);
             if (c->file_off == c->file_end)
                 conn_finish(s, c);
+            else
+                conn_touch(s, c);
             break;
         case CONN_CLOSING:
             if (!readable)
@@ -951,35 +1410,45 @@ static void conn_advance(struct server *s, struct conn *c)
     }
 }
 
-/*
- * Says whether a connection may sit out a busy round: it waits to read, and it has been silent, or
- * in the middle of a request head, for HTTP_IDLE_AFTER_MS (a real client sends its head at once).
- */
-static int conn_idle(const struct server *s, const struct conn *c)
-{
-    long long head_started = c->deadline - s->timeout_ms; /* the head's timer runs from its first byte */
-    return (c->state == CONN_READ_HEAD || c->state == CONN_CLOSING) &&
-           (s->now - c->active >= HTTP_IDLE_AFTER_MS ||
-            (c->state == CONN_READ_HEAD && c->in_len > 0 && s->now - head_started >= HTTP_IDLE_AFTER_MS));
-}
-
 /* Deals with a connection past its deadline: 408 for a partial request, otherwise a silent close. */
 static void conn_expire(struct server *s, struct conn *c)
 {
-    if (c->state == CONN_READ_HEAD && c->req.started) {
+    if (c->state == CONN_READING && c->req.started) {
         trace(s, "  fd %d: request head timed out", (int)(c - s->conn));
-        c->keep_alive = 0;
         c->req.line.len = 0;
         c->req.method = HTTP_METHOD_UNKNOWN;
-        s->requests++;
-        conn_reply(s, c, HTTP_REQUEST_TIMEOUT, NULL);
-        conn_advance(s, c);
+        conn_respond(s, c, HTTP_REQUEST_TIMEOUT);
+        conn_advance(s, c, 0);
     } else {
-        conn_close(s, c, c->state == CONN_READ_HEAD ? "idle timeout" : "timeout");
+        conn_close(s, c, c->state == CONN_IDLE || c->state == CONN_READING ? "idle timeout" : "timeout");
     }
 }
 
-/* Answers a client that cannot get a slot with a best-effort 503, then closes it. */
+/* Expires every connection past its deadline; each queue is oldest first, so only its head is looked at. */
+static void server_expire(struct server *s)
+{
+    for (int state = CONN_IDLE; state < CONN_STATES; state++) {
+        struct queue *q = &s->queue[state];
+        long long limit = state_limit(s, (enum conn_state)state);
+        while (q->head >= 0 && s->conn[q->head].since + limit <= s->now)
+            conn_expire(s, &s->conn[q->head]);
+    }
+}
+
+/* Returns the nearest deadline of any connection (monotonic ms), or -1 when none is open. */
+static long long server_next_deadline(const struct server *s)
+{
+    long long next = -1;
+    for (int state = CONN_IDLE; state < CONN_STATES; state++) {
+        const struct queue *q = &s->queue[state];
+        long long due = q->head >= 0 ? s->conn[q->head].since + state_limit(s, (enum conn_state)state) : -1;
+        if (due >= 0 && (next < 0 || due < next))
+            next = due;
+    }
+    return next;
+}
+
+/* Answers a client whose socket cannot be watched with a best-effort 503, then closes it. */
 static void server_refuse(struct server *s, int fd)
 {
     char out[HTTP_RESPONSE_HEAD_MAX];
@@ -988,17 +1457,30 @@ static void server_refuse(struct server *s, int fd)
     http_format_page(&b, &r, 0);
     if (send(fd, out, b.len, 0) < 0)
         trace(s, "  fd %d: 503 not sent: %s", fd, strerror(errno));
-    trace(s, "  fd %d: refused with 503 (descriptor above FD_SETSIZE)", fd);
+    trace(s, "  fd %d: refused with 503 (descriptor cannot be watched)", fd);
     close(fd);
 }
 
-/* Accepts every waiting client until accept() would block or the connection cap is reached. */
+/* Says whether the loop should accept now: below the cap, or at it with an idle connection to reclaim. */
+static int server_accepting(const struct server *s)
+{
+    int idle = s->queue[CONN_IDLE].head;
+    return s->now >= s->accept_resume && (s->conns < s->max_conns || (idle >= 0 && s->conn[idle].parked));
+}
+
+/*
+ * Accepts waiting clients until accept() would block. At the cap it reclaims one idle keep-alive
+ * connection for the client select() reported, and otherwise leaves the rest in the backlog. A socket
+ * that cannot be watched gets the round's one 503, and ends accepting for this round.
+ */
 static void server_accept(struct server *s)
 {
-    while (s->conns < s->max_conns) {
+    for (int reported = 1;; reported = 0) {
+        if (s->conns >= s->max_conns && !(reported && server_reclaim(s)))
+            return;
         struct sockaddr_storage sa;
         socklen_t len = sizeof sa;
-#ifdef USE_LINUX_CALLS
+#ifdef USE_ACCEPT4
         int fd = accept4(s->listen_fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
         int fd = accept(s->listen_fd, (struct sockaddr *)&sa, &len);
@@ -1013,23 +1495,25 @@ static void server_accept(struct server *s)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 if (s->accept_resume == 0)
-                    fprintf(stderr, "server: accept: %s; pausing new connections\n", strerror(errno));
-                s->accept_resume = s->now + HTTP_ACCEPT_PAUSE_MS;
+                    fprintf(stderr, "server: accept: %s; pausing new connections (raise the limit with ulimit -n)\n",
+                            strerror(errno));
+                s->accept_resume = s->now + ACCEPT_PAUSE_MS;
             } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 fprintf(stderr, "server: accept: %s\n", strerror(errno));
             }
             return;
         }
         s->accept_resume = 0;
-        if (fd >= FD_SETSIZE)
+        if (!server_fit_table(s, fd)) {
             server_refuse(s, fd);
-        else
-            conn_open(s, fd, (struct sockaddr *)&sa, len);
+            return;
+        }
+        conn_open(s, fd, (struct sockaddr *)&sa, len);
     }
 }
 
 /* Queues the round's line of the teaching trace: the ready count and connections per state. */
-static void trace_round(struct server *s, int ready, const int *per_state, int left_out)
+static void trace_round(struct server *s, int ready, int left_out)
 {
     char line[256];
     struct http_buf b = { line, 0, sizeof line, 0 };
@@ -1037,9 +1521,9 @@ static void trace_round(struct server *s, int ready, const int *per_state, int l
         return;
     http_buf_printf(&b, "select #%llu at %.3f s: %d ready; %d open", s->round, (s->now - s->started) / 1000.0, ready,
                     s->conns);
-    for (int i = CONN_READ_HEAD, first = 1; i < CONN_STATES; i++)
-        if (per_state[i]) {
-            http_buf_printf(&b, "%s%d %s", first ? ": " : ", ", per_state[i], state_names[i]);
+    for (int i = CONN_IDLE, first = 1; i < CONN_STATES; i++)
+        if (s->queue[i].count) {
+            http_buf_printf(&b, "%s%d %s", first ? ": " : ", ", s->queue[i].count, state_names[i]);
             first = 0;
         }
     if (left_out)
@@ -1047,70 +1531,71 @@ static void trace_round(struct server *s, int ready, const int *per_state, int l
     trace(s, "%.*s", (int)b.len, line);
 }
 
-/* Adds an output queue's descriptor to the write set while it holds text its reader has not taken. */
-static void output_watch(const struct output *q, fd_set *writable, int *max_fd)
+/* Gives every connection select() reported, then every one with a request left over, its turn. */
+static void server_serve(struct server *s, int end)
 {
-    if (q->nonblocking && q->len > 0 && q->fd < FD_SETSIZE) {
-        FD_SET(q->fd, writable);
-        if (q->fd > *max_fd)
-            *max_fd = q->fd;
+    int carried = s->pending_count;
+    int *swap = s->pending_now;
+    s->pending_now = s->pending;
+    s->pending = swap;
+    s->pending_count = 0;
+    for (int i = 0; i < carried; i++)
+        s->conn[s->pending_now[i]].pending = 0;
+    for (int fd = fdset_next(&s->ready_read, &s->ready_write, 0, end); fd < end;
+         fd = fdset_next(&s->ready_read, &s->ready_write, fd + 1, end))
+        if (fd != s->listen_fd && s->conn[fd].state != CONN_FREE)
+            conn_advance(s, &s->conn[fd], fdset_has(&s->ready_read, fd));
+    for (int i = 0; i < carried; i++) {
+        struct conn *c = &s->conn[s->pending_now[i]];
+        if (c->state != CONN_FREE && c->turn != s->round)
+            conn_advance(s, c, 0);
     }
 }
 
 /*
- * The one select() loop: build the sets, wait, accept, advance ready connections, until a stop signal.
- * select() costs time for every descriptor it watches. So while some connections are active, a round
- * leaves out idle ones (conn_idle: a parked keep-alive, a slowloris), and a full round that watches them
- * too comes every HTTP_IDLE_CHECK_MS. With nothing active, every round is full and may wait.
+ * The one select() loop: expire, copy the master sets, wait, serve, accept, until a stop signal.
+ * select() costs time for every descriptor it watches. So connections waiting to read that have been
+ * quiet for PARK_AFTER_MS are parked: while others are busy, a round leaves them out, and a full round
+ * that watches them too comes every FULL_ROUND_MS. With nothing busy, every round is full and may wait.
  */
 static int server_run(struct server *s, const sigset_t *wait_mask)
 {
     while (!stop_requested) {
-        fd_set readable, writable;
-        int max_fd = -1, per_state[CONN_STATES] = { 0 }, idle = 0;
-        long long next = -1;
-        FD_ZERO(&readable);
-        FD_ZERO(&writable);
-        s->now = clock_ms();
+        server_tick(s);
         s->round++;
-        for (int fd = 0; fd < s->fd_end; fd++) {
-            struct conn *c = &s->conn[fd];
-            if (c->state != CONN_FREE && c->deadline <= s->now)
-                conn_expire(s, c);
-            if (c->state == CONN_FREE)
-                continue;
-            per_state[c->state]++;
-            if (next < 0 || c->deadline < next)
-                next = c->deadline;
-            if (conn_idle(s, c)) {
-                s->idle[idle++] = fd;
-                continue;
-            }
-            FD_SET(fd, c->state == CONN_WRITE_HEAD || c->state == CONN_WRITE_BODY ? &writable : &readable);
-            max_fd = fd;
-        }
-        int full = idle == s->conns || s->now - s->full_round >= HTTP_IDLE_CHECK_MS;
-        for (int i = 0; full && i < idle; i++) {
-            FD_SET(s->idle[i], &readable);
-            max_fd = s->idle[i] > max_fd ? s->idle[i] : max_fd;
-        }
-        if (!full && (next < 0 || s->full_round + HTTP_IDLE_CHECK_MS < next))
-            next = s->full_round + HTTP_IDLE_CHECK_MS;
+        server_expire(s);
+        server_park(s);
         server_trim_pool(s);
-        if (s->spare_buffers > 0 && (next < 0 || s->pool_used + HTTP_SPARE_IDLE_MS < next))
-            next = s->pool_used + HTTP_SPARE_IDLE_MS;
-        if (s->conns < s->max_conns && s->now >= s->accept_resume) {
-            FD_SET(s->listen_fd, &readable);
-            if (s->listen_fd > max_fd)
-                max_fd = s->listen_fd;
-        } else if (s->conns < s->max_conns && (next < 0 || s->accept_resume < next)) {
+        long long next = server_next_deadline(s);
+        int busy = s->conns > s->parked || s->pending_count > 0;
+        int full = s->parked == 0 || !busy || s->now - s->full_round >= FULL_ROUND_MS;
+        if (!full && (next < 0 || s->full_round + FULL_ROUND_MS < next))
+            next = s->full_round + FULL_ROUND_MS;
+        if (s->spare_buffers > 0 && (next < 0 || s->pool_used + SPARE_IDLE_MS < next))
+            next = s->pool_used + SPARE_IDLE_MS;
+        int idle = s->queue[CONN_IDLE].head;
+        if (s->conns >= s->max_conns && idle >= 0 && !s->conn[idle].parked &&
+            (next < 0 || s->conn[idle].since + PARK_AFTER_MS < next))
+            next = s->conn[idle].since + PARK_AFTER_MS; /* then it can be reclaimed for a waiting client */
+        int accepting = server_accepting(s), log = output_waiting(&s->log), traced = output_waiting(&s->trace);
+        if (!accepting && s->conns < s->max_conns && (next < 0 || s->accept_resume < next))
             next = s->accept_resume;
-        }
-        output_watch(&s->log, &writable, &max_fd);
-        output_watch(&s->trace, &writable, &max_fd);
-        long long wait = next < 0 ? 0 : next > s->now ? next - s->now : 0;
+        int end = s->fd_end;
+        end = accepting && s->listen_fd >= end ? s->listen_fd + 1 : end;
+        end = log && s->log.fd >= end ? s->log.fd + 1 : end;
+        end = traced && s->trace.fd >= end ? s->trace.fd + 1 : end;
+        fdset_copy(&s->ready_read, &s->want_read, full ? &s->parked_read : NULL, end);
+        fdset_copy(&s->ready_write, &s->want_write, NULL, end);
+        if (accepting)
+            fdset_add(&s->ready_read, s->listen_fd);
+        if (log)
+            fdset_add(&s->ready_write, s->log.fd);
+        if (traced)
+            fdset_add(&s->ready_write, s->trace.fd);
+        long long wait = s->pending_count > 0 || next < 0 ? 0 : next > s->now ? next - s->now : 0;
         struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000 };
-        int ready = pselect(max_fd + 1, &readable, &writable, NULL, next < 0 ? NULL : &ts, wait_mask);
+        int ready = pselect(end, fdset_arg(&s->ready_read), fdset_arg(&s->ready_write), NULL,
+                            next < 0 && s->pending_count == 0 ? NULL : &ts, wait_mask);
         if (ready < 0 && errno == EINTR)
             continue;
         if (ready < 0) {
@@ -1120,12 +1605,10 @@ static int server_run(struct server *s, const sigset_t *wait_mask)
         if (full)
             s->full_round = s->now;
         server_tick(s);
-        trace_round(s, ready, per_state, full ? 0 : idle);
-        if (FD_ISSET(s->listen_fd, &readable))
+        trace_round(s, ready, full ? 0 : s->parked);
+        server_serve(s, end);
+        if (accepting && fdset_has(&s->ready_read, s->listen_fd))
             server_accept(s);
-        for (int fd = 0; fd <= max_fd; fd++)
-            if ((FD_ISSET(fd, &readable) || FD_ISSET(fd, &writable)) && s->conn[fd].state != CONN_FREE)
-                conn_advance(s, &s->conn[fd]);
         output_flush(&s->log);
         output_flush(&s->trace);
     }
@@ -1150,10 +1633,10 @@ static int listen_on(const char *addr, const char *port, char *shown, size_t sho
         if (fd < 0)
             continue;
         if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
-#ifdef USE_LINUX_CALLS /* accepted sockets inherit it */
+#ifdef USE_MSG_MORE /* accepted sockets inherit it */
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0 &&
 #endif
-            bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0)
+            bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, BACKLOG) == 0)
             break;
         err = errno;
         close(fd);
@@ -1178,35 +1661,65 @@ static int listen_on(const char *addr, const char *port, char *shown, size_t sho
     return fd;
 }
 
+/* Counts the descriptors open below limit (inherited ones, the root, the listener), and those a set could hold. */
+static int count_open_descriptors(long limit, int *settable)
+{
+    int open = 0;
+    *settable = 0;
+    for (int fd = 0; fd < limit && fd < FD_PROBE_MAX; fd++)
+        if (fcntl(fd, F_GETFD) >= 0) {
+            open++;
+            *settable += fd < SET_CAPACITY;
+        }
+    return open;
+}
+
 /*
- * Raises the soft descriptor limit as far as the table can use, then caps connections so that each
- * can hold its socket and a file at once; otherwise a full table would leave no descriptor for files.
+ * Sets the connection cap from the descriptor limit. Each connection holds its socket, and one more
+ * descriptor while it sends a file from disk; 1/FILE_SHARE of what is left after the descriptors open at
+ * start (inherited ones included) is kept for those files. The soft limit is raised towards the hard one
+ * as far as the cap needs: without -c, all the way. Every socket must also fit in a descriptor set: the
+ * portable build's fd_set holds descriptors below FD_SETSIZE only, and then files move above it.
  */
 static void server_fit_descriptors(struct server *s, int cap_given)
 {
     struct rlimit rl;
-    const rlim_t wanted = 2 * FD_SETSIZE;
+    int settable = 0;
+    if (!cap_given)
+        s->max_conns = FD_SETSIZE / 2; /* in case the limit cannot be read */
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
-        fprintf(stderr, "server: getrlimit: %s\n", strerror(errno));
+        fprintf(stderr, "server: getrlimit: %s; keeping -c %d\n", strerror(errno), s->max_conns);
         return;
     }
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < wanted) {
-        rlim_t old = rl.rlim_cur;
-        rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < wanted ? rl.rlim_max : wanted;
-        if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+    long soft = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX ? INT_MAX : (long)rl.rlim_cur;
+    long hard = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > INT_MAX ? INT_MAX : (long)rl.rlim_max;
+    long reserve = count_open_descriptors(soft, &settable) + TRANSIENT_FDS;
+    long wanted = cap_given ? reserve + s->max_conns + (s->max_conns + FILE_SHARE - 2) / (FILE_SHARE - 1) : hard;
+    if (wanted > hard)
+        wanted = hard;
+    if (wanted > soft) {
+        rl.rlim_cur = (rlim_t)wanted;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+            soft = wanted;
+        else
             fprintf(stderr, "server: setrlimit: %s\n", strerror(errno));
-            rl.rlim_cur = old;
-        }
     }
-    s->files_above = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > FD_SETSIZE;
-    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= wanted)
-        return;
-    int fit = rl.rlim_cur > 2 + RESERVED_FDS ? (int)(rl.rlim_cur - RESERVED_FDS) / 2 : 1;
+    long fit = soft > reserve ? (soft - reserve) - (soft - reserve) / FILE_SHARE : 0;
+    if (soft > SET_CAPACITY && fit > (long)SET_CAPACITY - settable - TRANSIENT_FDS) {
+        fit = (long)SET_CAPACITY - settable - TRANSIENT_FDS;
+        s->files_above = 1;
+    }
+    if (fit < 1) {
+        fprintf(stderr, "server: the descriptor limit (%ld) leaves no room for connections: %ld are open at start; "
+                        "raise it with ulimit -n\n", soft, reserve - TRANSIENT_FDS);
+        exit(1);
+    }
     if (fit < s->max_conns && cap_given)
-        fprintf(stderr, "server: -c %d lowered to %d: the descriptor limit (%lu) must hold a socket and a file "
-                        "for each connection\n", s->max_conns, fit, (unsigned long)rl.rlim_cur);
-    if (fit < s->max_conns)
-        s->max_conns = fit;
+        fprintf(stderr, "server: -c %d lowered to %ld: the descriptor limit (%ld) must also hold files and the %ld "
+                        "descriptors open at start; raise it with ulimit -n\n", s->max_conns, fit, soft,
+                reserve - TRANSIENT_FDS);
+    if (fit < s->max_conns || !cap_given)
+        s->max_conns = (int)fit;
 }
 
 /* Reads /etc/mime.types once, so that extensions the built-in table lacks cost nothing per request. */
@@ -1248,12 +1761,12 @@ static void usage(FILE *out)
             "  -r ROOT      directory to serve; default ./public\n"
             "  -t SECONDS   time limit for a request head, an idle connection or a stalled download;"
             " default %d\n"
-            "  -c MAXCONN   most connections open at once; default and ceiling %d\n"
+            "  -c MAXCONN   most connections open at once; default: what the descriptor limit allows\n"
             "  -L           no directory listings\n"
             "  -q           no access log\n"
             "  -v           trace the select() loop on stderr (teaching mode)\n"
             "  -h           this help\n",
-            HTTP_TIMEOUT_DEFAULT, MAX_CONNS);
+            TIMEOUT_DEFAULT);
 }
 
 /* Parses a decimal option argument in [min, max], or exits with 2. */
@@ -1269,6 +1782,13 @@ static long option_number(int opt, const char *arg, long min, long max)
     return v;
 }
 
+/* Empties every state's queue, before the first connection. */
+static void server_init_queues(struct server *s)
+{
+    for (int state = 0; state < CONN_STATES; state++)
+        s->queue[state] = (struct queue){ -1, -1, -1, 0 };
+}
+
 /* Reads the options, opens the root and the socket, runs the loop, and shuts down cleanly. */
 int main(int argc, char **argv)
 {
@@ -1276,8 +1796,7 @@ int main(int argc, char **argv)
     const char *port = "8080", *addr = "127.0.0.1", *root = "./public";
     char shown[ADDR_TEXT_MAX + PORT_TEXT_MAX + 4];
     int opt, cap_given = 0;
-    s->timeout_ms = HTTP_TIMEOUT_DEFAULT * 1000LL;
-    s->max_conns = MAX_CONNS;
+    s->timeout_ms = TIMEOUT_DEFAULT * 1000LL;
     s->listings = 1;
     while ((opt = getopt(argc, argv, "p:b:r:t:c:Lqvh")) != -1) {
         switch (opt) {
@@ -1286,7 +1805,7 @@ int main(int argc, char **argv)
         case 'r': root = optarg; break;
         case 't': s->timeout_ms = option_number(opt, optarg, 1, 86400) * 1000LL; break;
         case 'c':
-            s->max_conns = (int)option_number(opt, optarg, 1, MAX_CONNS);
+            s->max_conns = (int)option_number(opt, optarg, 1, CONNS_OPTION_MAX);
             cap_given = 1;
             break;
         case 'L': s->listings = 0; break;
@@ -1317,11 +1836,13 @@ int main(int argc, char **argv)
     }
     sigdelset(&wait_mask, SIGINT);
     sigdelset(&wait_mask, SIGTERM);
-    server_fit_descriptors(s, cap_given);
     server_load_mime(s);
     s->listen_fd = listen_on(addr, port, shown, sizeof shown);
-    if (s->listen_fd >= FD_SETSIZE) {
-        fprintf(stderr, "server: listening socket %d is above FD_SETSIZE\n", s->listen_fd);
+    server_fit_descriptors(s, cap_given);
+    server_init_queues(s);
+    if (!server_fit_table(s, s->listen_fd) || !server_fit_table(s, STDERR_FILENO)) {
+        fprintf(stderr, "server: listening socket %d cannot be watched by select() (FD_SETSIZE %d); "
+                        "close inherited descriptors or use the default build\n", s->listen_fd, FD_SETSIZE);
         return 1;
     }
     server_tick(s);
@@ -1336,14 +1857,20 @@ int main(int argc, char **argv)
     for (int fd = 0; fd < s->fd_end; fd++)
         if (s->conn[fd].state != CONN_FREE)
             conn_close(s, &s->conn[fd], "shutting down");
-    for (int i = 0; i < HTTP_CACHE_FILES; i++)
+    for (int i = 0; i < CACHE_FILES; i++)
         cache_drop(&s->cache[i]);
-    s->pool_used = s->now - HTTP_SPARE_IDLE_MS;
+    s->pool_used = s->now - SPARE_IDLE_MS;
     server_trim_pool(s);
     close(s->listen_fd);
     close(s->root_fd);
     free(s->mime.entry);
     free(s->mime_text);
+    free(s->conn);
+    free(s->pending);
+    free(s->pending_now);
+    struct fdset *sets[] = { &s->want_read, &s->want_write, &s->parked_read, &s->ready_read, &s->ready_write };
+    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
+        fdset_free(sets[i]);
     b = output_space(&s->log, 256);
     http_buf_printf(&b, "Stopped: %llu requests, %llu body bytes sent", s->requests, s->bytes);
     if (s->log.dropped || s->trace.dropped)
