@@ -24,7 +24,7 @@ build/unit: tests/unit.c http.c http.h | build
 build:
 	mkdir -p build
 
-test: server build/server-portable build/server-asan build/unit
+test: server build/server-portable build/server-asan build/server-fortify build/unit
 	sh tests/run.sh
 
 # Coverage-guided fuzzing of http.c with libFuzzer, ASan and UBSan; FUZZ_SECONDS per target.

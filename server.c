@@ -35,7 +35,7 @@
 #define SLICE_BYTES (2048 * 1024)     /* bytes one connection may send in its turn of a round */
 #define TURN_REQUESTS 16              /* requests one connection may have answered in its turn */
 #define PARK_AFTER_MS 100             /* a connection waiting to read, quiet this long, is parked */
-#define FULL_ROUND_MS 25              /* while others are busy, parked connections are watched this often */
+#define FULL_ROUND_MS 40              /* while others are busy, parked connections are watched this often */
 #define LINGER_MS 2000                /* how long a closing connection drains unread input */
 #define ACCEPT_PAUSE_MS 100           /* accept() pause after EMFILE or ENFILE */
 #define OUTPUT_QUEUE (64 * 1024)      /* bytes of log or trace waiting for a slow stdout or stderr */
@@ -522,11 +522,13 @@ static int server_fit_table(struct server *s, int fd)
         return 1;
     if (size <= fd)
         return 0;
-    struct conn *conn = realloc(s->conn, (size_t)size * sizeof *conn);
+    struct conn *conn = calloc((size_t)size, sizeof *conn); /* all CONN_FREE; untouched pages cost no memory */
     if (conn == NULL)
         return 0;
+    if (s->table_size > 0)
+        memcpy(conn, s->conn, (size_t)s->table_size * sizeof *conn);
+    free(s->conn);
     s->conn = conn;
-    memset(conn + s->table_size, 0, (size_t)(size - s->table_size) * sizeof *conn); /* CONN_FREE */
     struct fdset *sets[] = { &s->want_read, &s->want_write, &s->parked_read, &s->ready_read, &s->ready_write };
     for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
         if (!fdset_resize(sets[i], s->table_size, size))
@@ -1592,10 +1594,13 @@ static int server_run(struct server *s, const sigset_t *wait_mask)
             fdset_add(&s->ready_write, s->log.fd);
         if (traced)
             fdset_add(&s->ready_write, s->trace.fd);
-        long long wait = s->pending_count > 0 || next < 0 ? 0 : next > s->now ? next - s->now : 0;
+        /* Only look, never wait, when a request is left over, or when a full round comes while others are
+           busy: looking at every parked descriptor is the round's cost, and the busy ones need not wait. */
+        int look = s->pending_count > 0 || (full && busy && s->parked > 0);
+        long long wait = look || next < 0 ? 0 : next > s->now ? next - s->now : 0;
         struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000 };
         int ready = pselect(end, fdset_arg(&s->ready_read), fdset_arg(&s->ready_write), NULL,
-                            next < 0 && s->pending_count == 0 ? NULL : &ts, wait_mask);
+                            look || next >= 0 ? &ts : NULL, wait_mask);
         if (ready < 0 && errno == EINTR)
             continue;
         if (ready < 0) {

@@ -98,7 +98,7 @@ def wait_until(pred, timeout, what, interval=0.02):
 class Server:
     """A running server: BINARY -p 0 -r ROOT ARGS; stdout read by a thread, stderr kept in a file."""
 
-    def __init__(self, binary, root, args=(), preexec_fn=None):
+    def __init__(self, binary, root, args=(), preexec_fn=None, pass_fds=()):
         self.cmd = [binary, "-p", "0", "-r", root, *args]
         self.lines = []
         self.cond = threading.Condition()
@@ -106,7 +106,7 @@ class Server:
         fd, self.err_path = tempfile.mkstemp(prefix="server-stderr-")
         try:
             self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=fd, preexec_fn=preexec_fn)
+                                         stderr=fd, preexec_fn=preexec_fn, pass_fds=pass_fds)
         except BaseException:
             os.unlink(self.err_path)
             raise

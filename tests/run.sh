@@ -33,6 +33,10 @@ suite unit build/unit
 suite integration-sendfile python3 tests/integration.py ./server
 suite integration-portable python3 tests/integration.py build/server-portable
 suite integration-asan python3 tests/integration.py build/server-asan
+# Thousands of connections, inherited descriptors, fair turns, idle reclaim; the 3,000-connection case
+# again on the _FORTIFY_SOURCE=2 build, where an fd_set overflow aborts.
+suite scale python3 tests/scale.py ./server build/server-portable
+suite scale-fortify python3 tests/scale.py --only keepalive_3000 build/server-fortify
 suite browser sh tests/browser.sh
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
