@@ -35,7 +35,7 @@
 #define SLICE_BYTES (2048 * 1024)     /* bytes one connection may send in its turn of a round */
 #define TURN_REQUESTS 16              /* requests one connection may have answered in its turn */
 #define PARK_AFTER_MS 100             /* a connection waiting to read, quiet this long, is parked */
-#define FULL_ROUND_MS 40              /* while others are busy, parked connections are watched this often */
+#define FULL_ROUND_MS 30              /* while others are busy, parked connections are watched this often */
 #define LINGER_MS 2000                /* how long a closing connection drains unread input */
 #define ACCEPT_PAUSE_MS 100           /* accept() pause after EMFILE or ENFILE */
 #define OUTPUT_QUEUE (64 * 1024)      /* bytes of log or trace waiting for a slow stdout or stderr */
@@ -87,10 +87,11 @@ struct blob {
     char data[];
 };
 
-/* One client connection; the table is indexed by its socket. */
+/* One client connection, allocated when it opens; the table finds it by its socket. */
 struct conn {
+    int fd;                  /* its socket */
     enum conn_state state;
-    int prev, next;          /* neighbours in its state's queue (descriptors), -1 at the ends */
+    struct conn *prev, *next; /* neighbours in its state's queue; next also links closed ones until freed */
     long long since;         /* monotonic ms it entered the queue; its deadline is since + the state's limit */
     int parked;              /* quiet for PARK_AFTER_MS: watched only in full rounds */
     int pending;             /* listed for a turn next round: a request was left over when its turn ended */
@@ -116,7 +117,8 @@ struct conn {
 
 /* A state's connections, oldest first; those before park are parked. */
 struct queue {
-    int head, tail, park, count;
+    struct conn *head, *tail, *park;
+    int count;
 };
 
 /*
@@ -132,7 +134,7 @@ struct reply {
     off_t file_off, file_end;
     size_t generated;        /* bytes built to decide it (a new listing), counted against the turn */
     int from_memory;
-    char etag[HTTP_ETAG_SIZE], last_modified[HTTP_DATE_SIZE], location[HTTP_LOCATION_MAX];
+    char etag[HTTP_ETAG_SIZE], last_modified[HTTP_DATE_SIZE], location[HTTP_LOCATION_MAX]; /* last: see conn_decide */
 };
 
 #ifdef USE_SIZED_SETS
@@ -204,11 +206,12 @@ struct server {
     char *mime_text;
     struct queue queue[CONN_STATES];
     int parked;                    /* connections parked, in all queues */
-    int table_size;                /* slots in conn[], in the sets and in the pending lists */
-    struct conn *conn;             /* indexed by socket descriptor */
+    int table_size;                /* slots in conn[] and in the sets; pending[] holds twice as many */
+    struct conn **conn;            /* indexed by socket descriptor; NULL where none is open */
+    struct conn *closed;           /* closed this round: freed at its end, when no turn can still hold them */
     struct fdset want_read, want_write, parked_read; /* kept up to date as connections change state */
     struct fdset ready_read, ready_write;            /* this round's copies, which select() overwrites */
-    int *pending, *pending_now;    /* connections with a request left over for the next round, and this round's */
+    int *pending;                  /* connections with a request left over for their next turn */
     int pending_count;
 };
 
@@ -233,7 +236,7 @@ static long long clock_ms(void)
 }
 
 #ifdef USE_SIZED_SETS
-/* Grows a set from old_size to new_size descriptors, the new ones empty; returns 0 without memory. */
+/* Grows a set from old_size to new_size descriptors, the new ones empty; returns 0 (set unchanged) without memory. */
 static int fdset_resize(struct fdset *set, int old_size, int new_size)
 {
     size_t old_words = (size_t)old_size / SET_WORD_BITS, words = (size_t)new_size / SET_WORD_BITS;
@@ -362,6 +365,8 @@ static void fdset_free(struct fdset *set)
 static void output_flush(struct output *q)
 {
     size_t done = 0;
+    if (q->len == 0)
+        return;
     while (done < q->len) {
         ssize_t n = write(q->fd, q->buf + done, q->len - done);
         if (n > 0) {
@@ -509,37 +514,35 @@ static void server_trim_pool(struct server *s)
 }
 
 /*
- * Makes the connection table, the descriptor sets and the pending lists hold descriptor fd, doubling
- * them as needed, so memory follows the highest descriptor in use rather than the limit. Returns 0
- * when fd cannot be watched: no memory, or (portable build) fd at or above FD_SETSIZE.
+ * Makes the connection table, the descriptor sets and the pending list hold descriptor fd, doubling
+ * them as needed: a slot costs a pointer and a few bits, and a connection's memory is allocated when it
+ * opens, so memory follows the connections rather than the limit. Returns 0 when fd cannot be watched:
+ * no memory, or (portable build) fd at or above FD_SETSIZE. Whatever fails, every array keeps at least
+ * table_size slots.
  */
 static int server_fit_table(struct server *s, int fd)
 {
-    int size = s->table_size ? s->table_size : TABLE_MIN;
+    int size = s->table_size ? s->table_size : TABLE_MIN, ok = 1;
     while (size <= fd && size <= INT_MAX / 2)
         size *= 2;
     if (fd < s->table_size)
         return 1;
     if (size <= fd)
         return 0;
-    struct conn *conn = calloc((size_t)size, sizeof *conn); /* all CONN_FREE; untouched pages cost no memory */
-    if (conn == NULL)
-        return 0;
-    if (s->table_size > 0)
-        memcpy(conn, s->conn, (size_t)s->table_size * sizeof *conn);
-    free(s->conn);
-    s->conn = conn;
+    struct conn **conn = realloc(s->conn, (size_t)size * sizeof *conn);
+    if (conn != NULL) {
+        for (int i = s->table_size; i < size; i++)
+            conn[i] = NULL;
+        s->conn = conn;
+    }
     struct fdset *sets[] = { &s->want_read, &s->want_write, &s->parked_read, &s->ready_read, &s->ready_write };
     for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
-        if (!fdset_resize(sets[i], s->table_size, size))
-            return 0;
-    int *pending = realloc(s->pending, (size_t)size * sizeof *pending);
+        ok = fdset_resize(sets[i], s->table_size, size) && ok;
+    int *pending = realloc(s->pending, 2 * (size_t)size * sizeof *pending); /* this round's list, then the next's */
     if (pending != NULL)
         s->pending = pending;
-    int *pending_now = pending == NULL ? NULL : realloc(s->pending_now, (size_t)size * sizeof *pending_now);
-    if (pending_now == NULL)
+    if (conn == NULL || pending == NULL || !ok)
         return 0;
-    s->pending_now = pending_now;
     s->table_size = size;
     return 1;
 }
@@ -560,24 +563,23 @@ static long long state_limit(const struct server *s, enum conn_state state)
 static void queue_unlink(struct server *s, struct conn *c)
 {
     struct queue *q = &s->queue[c->state];
-    int fd = (int)(c - s->conn);
-    if (c->prev >= 0)
-        s->conn[c->prev].next = c->next;
+    if (c->prev != NULL)
+        c->prev->next = c->next;
     else
         q->head = c->next;
-    if (c->next >= 0)
-        s->conn[c->next].prev = c->prev;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
     else
         q->tail = c->prev;
-    if (q->park == fd)
+    if (q->park == c)
         q->park = c->next;
     q->count--;
     if (c->parked) {
-        fdset_remove(&s->parked_read, fd);
+        fdset_remove(&s->parked_read, c->fd);
         s->parked--;
         c->parked = 0;
     } else {
-        fdset_remove(state_reads(c->state) ? &s->want_read : &s->want_write, fd);
+        fdset_remove(state_reads(c->state) ? &s->want_read : &s->want_write, c->fd);
     }
 }
 
@@ -585,19 +587,18 @@ static void queue_unlink(struct server *s, struct conn *c)
 static void queue_link(struct server *s, struct conn *c)
 {
     struct queue *q = &s->queue[c->state];
-    int fd = (int)(c - s->conn);
     c->since = s->now;
     c->prev = q->tail;
-    c->next = -1;
-    if (q->tail >= 0)
-        s->conn[q->tail].next = fd;
+    c->next = NULL;
+    if (q->tail != NULL)
+        q->tail->next = c;
     else
-        q->head = fd;
-    q->tail = fd;
-    if (q->park < 0)
-        q->park = fd;
+        q->head = c;
+    q->tail = c;
+    if (q->park == NULL)
+        q->park = c;
     q->count++;
-    fdset_add(state_reads(c->state) ? &s->want_read : &s->want_write, fd);
+    fdset_add(state_reads(c->state) ? &s->want_read : &s->want_write, c->fd);
 }
 
 /*
@@ -629,10 +630,9 @@ static void server_park(struct server *s)
         struct queue *q = &s->queue[state];
         if (!state_reads((enum conn_state)state))
             continue;
-        while (q->park >= 0 && s->conn[q->park].since + PARK_AFTER_MS <= s->now) {
-            struct conn *c = &s->conn[q->park];
-            fdset_remove(&s->want_read, q->park);
-            fdset_add(&s->parked_read, q->park);
+        for (struct conn *c = q->park; c != NULL && c->since + PARK_AFTER_MS <= s->now; c = q->park) {
+            fdset_remove(&s->want_read, c->fd);
+            fdset_add(&s->parked_read, c->fd);
             c->parked = 1;
             s->parked++;
             q->park = c->next;
@@ -671,20 +671,35 @@ static void conn_log(struct server *s, struct conn *c)
     output_commit(&s->log, &b);
 }
 
-/* Closes a connection and frees its slot, logging a response it cut short. */
+/*
+ * Closes a connection and empties its slot, logging a response it cut short. Its memory is freed at
+ * the end of the round: the turn that closed it may still look at its state, which is CONN_FREE.
+ */
 static void conn_close(struct server *s, struct conn *c, const char *why)
 {
-    int fd = (int)(c - s->conn);
-    trace(s, "  fd %d: closed (%s)", fd, why);
+    trace(s, "  fd %d: closed (%s)", c->fd, why);
     if (c->status != 0)
         conn_log(s, c);
     conn_drop_body(c);
     conn_give_buffer(s, c);
-    close(fd);
+    close(c->fd);
     conn_enter(s, c, CONN_FREE);
+    s->conn[c->fd] = NULL;
+    c->next = s->closed;
+    s->closed = c;
     s->conns--;
-    while (s->fd_end > 0 && s->conn[s->fd_end - 1].state == CONN_FREE)
+    while (s->fd_end > 0 && s->conn[s->fd_end - 1] == NULL)
         s->fd_end--;
+}
+
+/* Frees the connections closed this round. */
+static void server_free_closed(struct server *s)
+{
+    while (s->closed != NULL) {
+        struct conn *next = s->closed->next;
+        free(s->closed);
+        s->closed = next;
+    }
 }
 
 /*
@@ -694,10 +709,10 @@ static void conn_close(struct server *s, struct conn *c, const char *why)
  */
 static int server_reclaim(struct server *s)
 {
-    int fd = s->queue[CONN_IDLE].head;
-    if (fd < 0 || !s->conn[fd].parked || fdset_has(&s->ready_read, fd))
+    struct conn *c = s->queue[CONN_IDLE].head;
+    if (c == NULL || !c->parked || fdset_has(&s->ready_read, c->fd))
         return 0;
-    conn_close(s, &s->conn[fd], "reclaimed for a new client");
+    conn_close(s, c, "reclaimed for a new client");
     return 1;
 }
 
@@ -715,10 +730,15 @@ static void conn_next_request(struct server *s, struct conn *c, size_t consumed)
     conn_enter(s, c, c->in_len > 0 ? CONN_READING : CONN_IDLE);
 }
 
-/* Takes a freshly accepted socket into the table. */
-static void conn_open(struct server *s, int fd, const struct sockaddr *sa, socklen_t len)
+/* Takes a freshly accepted socket into the table; returns 0 without memory. */
+static int conn_open(struct server *s, int fd, const struct sockaddr *sa, socklen_t len)
 {
-    struct conn *c = &s->conn[fd];
+    struct conn *c = malloc(sizeof *c);
+    if (c == NULL)
+        return 0;
+    s->conn[fd] = c;
+    c->fd = fd;
+    c->state = CONN_FREE;
 #ifndef USE_MSG_MORE /* Linux sockets inherit TCP_NODELAY from the listening socket */
     int one = 1;
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
@@ -735,12 +755,14 @@ static void conn_open(struct server *s, int fd, const struct sockaddr *sa, sockl
     c->in_len = 0;
     c->keep_alive = 0;
     c->parked = 0;
+    c->pending = 0;
     c->turn = 0;
     conn_next_request(s, c, 0);
     s->conns++;
     if (fd >= s->fd_end)
         s->fd_end = fd + 1;
     trace(s, "  fd %d: accepted from %s:%s", fd, c->peer, c->peer_port);
+    return 1;
 }
 
 /* Maps a failed open() or stat() to the status the client sees. */
@@ -1154,6 +1176,7 @@ static enum http_status conn_decide_target(struct server *s, struct conn *c, str
 static void conn_decide(struct server *s, struct conn *c, enum http_status parsed, struct reply *r)
 {
     enum http_status status = parsed;
+    memset(r, 0, offsetof(struct reply, etag)); /* the text buffers after it are written before they are read */
     r->file = -1;
     if (status == HTTP_OK)
         status = conn_decide_target(s, c, r);
@@ -1198,7 +1221,7 @@ static void conn_start(struct server *s, struct conn *c, struct reply *r)
 /* Answers the request the parser just finished (or failed) with status; returns the body bytes it generated. */
 static size_t conn_respond(struct server *s, struct conn *c, enum http_status status)
 {
-    struct reply r = { 0 };
+    struct reply r;
     s->requests++;
     c->keep_alive = status == HTTP_OK && c->req.keep_alive && c->req.content_length <= 0;
     conn_decide(s, c, status, &r);
@@ -1208,7 +1231,7 @@ static size_t conn_respond(struct server *s, struct conn *c, enum http_status st
         struct http_buf b = { line, 0, sizeof line - 1, 0 };
         http_buf_log(&b, c->buf->in + c->req.line.off, c->req.line.len < 64 ? c->req.line.len : 64);
         line[b.len] = '\0';
-        trace(s, "  fd %d: request \"%s\" complete, answering %d%s", (int)(c - s->conn), line, (int)c->status,
+        trace(s, "  fd %d: request \"%s\" complete, answering %d%s", c->fd, line, (int)c->status,
               c->from_memory ? " from memory" : "");
     }
     return r.generated + (c->out_len - c->reply_head_len);
@@ -1228,7 +1251,7 @@ static void conn_finish(struct server *s, struct conn *c)
         return;
     }
     conn_give_buffer(s, c);
-    if (shutdown((int)(c - s->conn), SHUT_WR) < 0) {
+    if (shutdown(c->fd, SHUT_WR) < 0) {
         conn_close(s, c, "client gone");
         return;
     }
@@ -1276,9 +1299,9 @@ static int would_block(void)
 /* Leaves a request in c's buffer for the next round: its turn is over, and select() will not report it. */
 static void conn_defer(struct server *s, struct conn *c)
 {
-    if (!c->pending) { /* each descriptor is listed once, so the list never outgrows the table */
+    if (!c->pending) { /* listed once besides this round's carried turns: pending[] never overflows */
         c->pending = 1;
-        s->pending[s->pending_count++] = (int)(c - s->conn);
+        s->pending[s->pending_count++] = c->fd;
     }
 }
 
@@ -1290,7 +1313,7 @@ static void conn_defer(struct server *s, struct conn *c)
  */
 static void conn_advance(struct server *s, struct conn *c, int readable)
 {
-    int fd = (int)(c - s->conn);
+    int fd = c->fd;
     size_t budget = SLICE_BYTES;
     int answers = TURN_REQUESTS;
     c->turn = s->round;
@@ -1302,16 +1325,20 @@ static void conn_advance(struct server *s, struct conn *c, int readable)
             return;
         case CONN_IDLE:
         case CONN_READING: {
-            if (c->in_len > 0 && (answers == 0 || budget == 0)) { /* parse it in the next round's turn */
-                conn_defer(s, c);
-                return;
-            }
-            enum http_status status = c->in_len ? http_parse(&c->req, c->buf->in, c->in_len) : HTTP_NEED_MORE;
+            int room_in_turn = answers > 0 && budget > 0;
+            enum http_status status = c->in_len && room_in_turn ? http_parse(&c->req, c->buf->in, c->in_len)
+                                                                : HTTP_NEED_MORE;
             if (status != HTTP_NEED_MORE) {
                 size_t generated = conn_respond(s, c, status);
                 budget = generated < budget ? budget - generated : 0;
                 answers--;
                 break;
+            }
+            if (c->state == CONN_IDLE && c->in_len > 0) /* a request has begun: its head's time limit runs */
+                conn_enter(s, c, CONN_READING);
+            if (c->in_len > 0 && !room_in_turn) { /* parse it in the next round's turn */
+                conn_defer(s, c);
+                return;
             }
             if (!readable)
                 return;
@@ -1325,8 +1352,6 @@ static void conn_advance(struct server *s, struct conn *c, int readable)
                 c->in_len += (size_t)n;
                 readable = (size_t)n == room;
                 trace(s, "  fd %d: read %zd bytes", fd, n);
-                if (c->state == CONN_IDLE) /* the head's time limit runs from its first byte */
-                    conn_enter(s, c, CONN_READING);
             } else if (n == 0) {
                 conn_close(s, c, c->in_len ? "client closed mid-request" : "client done");
                 return;
@@ -1416,7 +1441,7 @@ static void conn_advance(struct server *s, struct conn *c, int readable)
 static void conn_expire(struct server *s, struct conn *c)
 {
     if (c->state == CONN_READING && c->req.started) {
-        trace(s, "  fd %d: request head timed out", (int)(c - s->conn));
+        trace(s, "  fd %d: request head timed out", c->fd);
         c->req.line.len = 0;
         c->req.method = HTTP_METHOD_UNKNOWN;
         conn_respond(s, c, HTTP_REQUEST_TIMEOUT);
@@ -1426,26 +1451,21 @@ static void conn_expire(struct server *s, struct conn *c)
     }
 }
 
-/* Expires every connection past its deadline; each queue is oldest first, so only its head is looked at. */
-static void server_expire(struct server *s)
-{
-    for (int state = CONN_IDLE; state < CONN_STATES; state++) {
-        struct queue *q = &s->queue[state];
-        long long limit = state_limit(s, (enum conn_state)state);
-        while (q->head >= 0 && s->conn[q->head].since + limit <= s->now)
-            conn_expire(s, &s->conn[q->head]);
-    }
-}
-
-/* Returns the nearest deadline of any connection (monotonic ms), or -1 when none is open. */
-static long long server_next_deadline(const struct server *s)
+/*
+ * Expires every connection past its deadline, and returns the nearest deadline left (monotonic ms), or
+ * -1 when no connection is open. Each queue is oldest first, so only its head is looked at; expiring
+ * moves a connection only to a later state's queue (a 408 being sent, closing) or closes it.
+ */
+static long long server_expire(struct server *s)
 {
     long long next = -1;
     for (int state = CONN_IDLE; state < CONN_STATES; state++) {
-        const struct queue *q = &s->queue[state];
-        long long due = q->head >= 0 ? s->conn[q->head].since + state_limit(s, (enum conn_state)state) : -1;
-        if (due >= 0 && (next < 0 || due < next))
-            next = due;
+        struct queue *q = &s->queue[state];
+        long long limit = state_limit(s, (enum conn_state)state);
+        while (q->head != NULL && q->head->since + limit <= s->now)
+            conn_expire(s, q->head);
+        if (q->head != NULL && (next < 0 || q->head->since + limit < next))
+            next = q->head->since + limit;
     }
     return next;
 }
@@ -1466,8 +1486,8 @@ static void server_refuse(struct server *s, int fd)
 /* Says whether the loop should accept now: below the cap, or at it with an idle connection to reclaim. */
 static int server_accepting(const struct server *s)
 {
-    int idle = s->queue[CONN_IDLE].head;
-    return s->now >= s->accept_resume && (s->conns < s->max_conns || (idle >= 0 && s->conn[idle].parked));
+    const struct conn *idle = s->queue[CONN_IDLE].head;
+    return s->now >= s->accept_resume && (s->conns < s->max_conns || (idle != NULL && idle->parked));
 }
 
 /*
@@ -1506,21 +1526,20 @@ static void server_accept(struct server *s)
             return;
         }
         s->accept_resume = 0;
-        if (!server_fit_table(s, fd)) {
+        if (!server_fit_table(s, fd) || !conn_open(s, fd, (struct sockaddr *)&sa, len)) {
             server_refuse(s, fd);
             return;
         }
-        conn_open(s, fd, (struct sockaddr *)&sa, len);
     }
 }
 
 /* Queues the round's line of the teaching trace: the ready count and connections per state. */
 static void trace_round(struct server *s, int ready, int left_out)
 {
-    char line[256];
-    struct http_buf b = { line, 0, sizeof line, 0 };
     if (!s->verbose)
         return;
+    char line[256];
+    struct http_buf b = { line, 0, sizeof line, 0 };
     http_buf_printf(&b, "select #%llu at %.3f s: %d ready; %d open", s->round, (s->now - s->started) / 1000.0, ready,
                     s->conns);
     for (int i = CONN_IDLE, first = 1; i < CONN_STATES; i++)
@@ -1536,22 +1555,21 @@ static void trace_round(struct server *s, int ready, int left_out)
 /* Gives every connection select() reported, then every one with a request left over, its turn. */
 static void server_serve(struct server *s, int end)
 {
-    int carried = s->pending_count;
-    int *swap = s->pending_now;
-    s->pending_now = s->pending;
-    s->pending = swap;
-    s->pending_count = 0;
+    int carried = s->pending_count; /* turns this round may list more after them, once per descriptor */
     for (int i = 0; i < carried; i++)
-        s->conn[s->pending_now[i]].pending = 0;
+        if (s->conn[s->pending[i]] != NULL)
+            s->conn[s->pending[i]]->pending = 0;
     for (int fd = fdset_next(&s->ready_read, &s->ready_write, 0, end); fd < end;
          fd = fdset_next(&s->ready_read, &s->ready_write, fd + 1, end))
-        if (fd != s->listen_fd && s->conn[fd].state != CONN_FREE)
-            conn_advance(s, &s->conn[fd], fdset_has(&s->ready_read, fd));
+        if (s->conn[fd] != NULL) /* the listener and the log descriptors have no connection */
+            conn_advance(s, s->conn[fd], fdset_has(&s->ready_read, fd));
     for (int i = 0; i < carried; i++) {
-        struct conn *c = &s->conn[s->pending_now[i]];
-        if (c->state != CONN_FREE && c->turn != s->round)
+        struct conn *c = s->conn[s->pending[i]];
+        if (c != NULL && c->turn != s->round)
             conn_advance(s, c, 0);
     }
+    s->pending_count -= carried;
+    memmove(s->pending, s->pending + carried, (size_t)s->pending_count * sizeof *s->pending);
 }
 
 /*
@@ -1565,20 +1583,19 @@ static int server_run(struct server *s, const sigset_t *wait_mask)
     while (!stop_requested) {
         server_tick(s);
         s->round++;
-        server_expire(s);
+        long long next = server_expire(s);
         server_park(s);
         server_trim_pool(s);
-        long long next = server_next_deadline(s);
         int busy = s->conns > s->parked || s->pending_count > 0;
         int full = s->parked == 0 || !busy || s->now - s->full_round >= FULL_ROUND_MS;
         if (!full && (next < 0 || s->full_round + FULL_ROUND_MS < next))
             next = s->full_round + FULL_ROUND_MS;
         if (s->spare_buffers > 0 && (next < 0 || s->pool_used + SPARE_IDLE_MS < next))
             next = s->pool_used + SPARE_IDLE_MS;
-        int idle = s->queue[CONN_IDLE].head;
-        if (s->conns >= s->max_conns && idle >= 0 && !s->conn[idle].parked &&
-            (next < 0 || s->conn[idle].since + PARK_AFTER_MS < next))
-            next = s->conn[idle].since + PARK_AFTER_MS; /* then it can be reclaimed for a waiting client */
+        const struct conn *idle = s->queue[CONN_IDLE].head;
+        if (s->conns >= s->max_conns && idle != NULL && !idle->parked &&
+            (next < 0 || idle->since + PARK_AFTER_MS < next))
+            next = idle->since + PARK_AFTER_MS; /* then it can be reclaimed for a waiting client */
         int accepting = server_accepting(s), log = output_waiting(&s->log), traced = output_waiting(&s->trace);
         if (!accepting && s->conns < s->max_conns && (next < 0 || s->accept_resume < next))
             next = s->accept_resume;
@@ -1614,6 +1631,7 @@ static int server_run(struct server *s, const sigset_t *wait_mask)
         server_serve(s, end);
         if (accepting && fdset_has(&s->ready_read, s->listen_fd))
             server_accept(s);
+        server_free_closed(s);
         output_flush(&s->log);
         output_flush(&s->trace);
     }
@@ -1791,7 +1809,7 @@ static long option_number(int opt, const char *arg, long min, long max)
 static void server_init_queues(struct server *s)
 {
     for (int state = 0; state < CONN_STATES; state++)
-        s->queue[state] = (struct queue){ -1, -1, -1, 0 };
+        s->queue[state] = (struct queue){ NULL, NULL, NULL, 0 };
 }
 
 /* Reads the options, opens the root and the socket, runs the loop, and shuts down cleanly. */
@@ -1860,8 +1878,9 @@ int main(int argc, char **argv)
     output_flush(&s->log);
     int rc = server_run(s, &wait_mask);
     for (int fd = 0; fd < s->fd_end; fd++)
-        if (s->conn[fd].state != CONN_FREE)
-            conn_close(s, &s->conn[fd], "shutting down");
+        if (s->conn[fd] != NULL)
+            conn_close(s, s->conn[fd], "shutting down");
+    server_free_closed(s);
     for (int i = 0; i < CACHE_FILES; i++)
         cache_drop(&s->cache[i]);
     s->pool_used = s->now - SPARE_IDLE_MS;
@@ -1872,7 +1891,6 @@ int main(int argc, char **argv)
     free(s->mime_text);
     free(s->conn);
     free(s->pending);
-    free(s->pending_now);
     struct fdset *sets[] = { &s->want_read, &s->want_write, &s->parked_read, &s->ready_read, &s->ready_write };
     for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
         fdset_free(sets[i]);
