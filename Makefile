@@ -46,8 +46,11 @@ stress: server build/server-portable build/server-fortify build/loadgen
 demo: server
 	bash tests/demo.sh
 
-# ./server against nginx and lighttpd with wrk; BENCH_ROUNDS and BENCH_SECONDS set the length.
-bench: server build/loadgen
+# ./server against nginx and lighttpd with wrk; BENCH_ROUNDS, BENCH_SECONDS and BENCH_SCENARIOS set the length.
+build/fdcost: tests/fdcost.c | build
+	$(CC) $(STD) -O2 -o $@ tests/fdcost.c
+
+bench: server build/loadgen build/fdcost
 	bash tests/bench.sh
 
 clean:

@@ -931,10 +931,12 @@ static struct cached *cache_find(struct server *s, const char *path)
     if (e->round != s->round) {
         int has_gz = !e->listing && stat_gz(s, path, &gz);
         if (fstatat(s->root_fd, relative(path), &st, 0) != 0 || !same_file(&st, &e->st) || has_gz != e->has_gz ||
-            (has_gz && !same_file(&gz, &e->gz)) || (e->listing && s->now - e->made >= LISTING_TTL_MS)) {
+            (has_gz && !same_file(&gz, &e->gz))) {
             cache_drop(e);
             return NULL;
         }
+        if (e->listing && s->now - e->made >= LISTING_TTL_MS)
+            return NULL; /* rebuilt; cache_keep_listing keeps this copy if its bytes did not change */
         e->round = s->round;
     }
     return e;
@@ -955,6 +957,25 @@ static struct cached *cache_put(struct server *s, const char *path, const struct
     blob->refs++;
     e->blob = blob;
     return e;
+}
+
+/*
+ * Keeps a listing just built in the cache, and returns the blob to send (one reference for the caller).
+ * When the slot holds this directory's listing with the same bytes, that copy is kept instead, so
+ * readers of a big listing share one copy however many times it is rebuilt.
+ */
+static struct blob *cache_keep_listing(struct server *s, const char *path, const struct stat *dir, struct blob *fresh)
+{
+    struct cached *e = cache_slot(s, path);
+    struct blob *kept = fresh;
+    if (e->blob != NULL && strcmp(e->path, path) == 0 && e->blob->len == fresh->len &&
+        memcmp(e->blob->data, fresh->data, fresh->len) == 0) {
+        kept = e->blob;
+        kept->refs++;
+        blob_release(fresh);
+    }
+    cache_put(s, path, dir, kept);
+    return kept;
 }
 
 /* Reads a small regular file open on fd into the cache; returns its entry, or NULL when it does not fit. */
@@ -1110,7 +1131,7 @@ static enum http_status conn_decide_directory(struct server *s, struct conn *c, 
         return HTTP_INTERNAL_ERROR;
     r->generated = blob->len;
     if (path_len < CACHE_PATH_MAX)
-        cache_put(s, path, dir, blob);
+        blob = cache_keep_listing(s, path, dir, blob);
     r->head.status = HTTP_OK;
     r->head.content_type = "text/html";
     r->head.content_length = (long long)blob->len;
@@ -1552,6 +1573,53 @@ static void trace_round(struct server *s, int ready, int left_out)
     trace(s, "%.*s", (int)b.len, line);
 }
 
+/* Returns the earlier of two monotonic times, either of which may be -1 (none). */
+static long long earliest(long long a, long long b)
+{
+    return a < 0 || (b >= 0 && b < a) ? b : a;
+}
+
+/*
+ * Returns how long this round may wait in select(), in ms (-1: until a descriptor is ready), given
+ * the nearest connection deadline: also until the next full round, the pool's trim, the moment the
+ * longest-idle connection can be reclaimed for a client waiting at the cap, or the end of an accept pause.
+ */
+static long long server_wait_ms(const struct server *s, long long next, int full, int accepting)
+{
+    const struct conn *idle = s->queue[CONN_IDLE].head;
+    if (!full)
+        next = earliest(next, s->full_round + FULL_ROUND_MS);
+    if (s->spare_buffers > 0)
+        next = earliest(next, s->pool_used + SPARE_IDLE_MS);
+    if (s->conns >= s->max_conns && idle != NULL && !idle->parked)
+        next = earliest(next, idle->since + PARK_AFTER_MS);
+    if (!accepting && s->conns < s->max_conns)
+        next = earliest(next, s->accept_resume);
+    return next < 0 ? -1 : next > s->now ? next - s->now : 0;
+}
+
+/*
+ * Copies the master sets into this round's, which select() overwrites: the parked connections too in a
+ * full round, the listener while accepting, stdout or stderr while a log waits for its reader. Returns
+ * the nfds for select(): one past the highest descriptor watched.
+ */
+static int server_fill_sets(struct server *s, int full, int accepting)
+{
+    int log = output_waiting(&s->log), traced = output_waiting(&s->trace), end = s->fd_end;
+    end = accepting && s->listen_fd >= end ? s->listen_fd + 1 : end;
+    end = log && s->log.fd >= end ? s->log.fd + 1 : end;
+    end = traced && s->trace.fd >= end ? s->trace.fd + 1 : end;
+    fdset_copy(&s->ready_read, &s->want_read, full ? &s->parked_read : NULL, end);
+    fdset_copy(&s->ready_write, &s->want_write, NULL, end);
+    if (accepting)
+        fdset_add(&s->ready_read, s->listen_fd);
+    if (log)
+        fdset_add(&s->ready_write, s->log.fd);
+    if (traced)
+        fdset_add(&s->ready_write, s->trace.fd);
+    return end;
+}
+
 /* Gives every connection select() reported, then every one with a request left over, its turn. */
 static void server_serve(struct server *s, int end)
 {
@@ -1588,36 +1656,15 @@ static int server_run(struct server *s, const sigset_t *wait_mask)
         server_trim_pool(s);
         int busy = s->conns > s->parked || s->pending_count > 0;
         int full = s->parked == 0 || !busy || s->now - s->full_round >= FULL_ROUND_MS;
-        if (!full && (next < 0 || s->full_round + FULL_ROUND_MS < next))
-            next = s->full_round + FULL_ROUND_MS;
-        if (s->spare_buffers > 0 && (next < 0 || s->pool_used + SPARE_IDLE_MS < next))
-            next = s->pool_used + SPARE_IDLE_MS;
-        const struct conn *idle = s->queue[CONN_IDLE].head;
-        if (s->conns >= s->max_conns && idle != NULL && !idle->parked &&
-            (next < 0 || idle->since + PARK_AFTER_MS < next))
-            next = idle->since + PARK_AFTER_MS; /* then it can be reclaimed for a waiting client */
-        int accepting = server_accepting(s), log = output_waiting(&s->log), traced = output_waiting(&s->trace);
-        if (!accepting && s->conns < s->max_conns && (next < 0 || s->accept_resume < next))
-            next = s->accept_resume;
-        int end = s->fd_end;
-        end = accepting && s->listen_fd >= end ? s->listen_fd + 1 : end;
-        end = log && s->log.fd >= end ? s->log.fd + 1 : end;
-        end = traced && s->trace.fd >= end ? s->trace.fd + 1 : end;
-        fdset_copy(&s->ready_read, &s->want_read, full ? &s->parked_read : NULL, end);
-        fdset_copy(&s->ready_write, &s->want_write, NULL, end);
-        if (accepting)
-            fdset_add(&s->ready_read, s->listen_fd);
-        if (log)
-            fdset_add(&s->ready_write, s->log.fd);
-        if (traced)
-            fdset_add(&s->ready_write, s->trace.fd);
         /* Only look, never wait, when a request is left over, or when a full round comes while others are
            busy: looking at every parked descriptor is the round's cost, and the busy ones need not wait. */
         int look = s->pending_count > 0 || (full && busy && s->parked > 0);
-        long long wait = look || next < 0 ? 0 : next > s->now ? next - s->now : 0;
+        int accepting = server_accepting(s);
+        int end = server_fill_sets(s, full, accepting);
+        long long wait = look ? 0 : server_wait_ms(s, next, full, accepting);
         struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000 };
         int ready = pselect(end, fdset_arg(&s->ready_read), fdset_arg(&s->ready_write), NULL,
-                            look || next >= 0 ? &ts : NULL, wait_mask);
+                            wait < 0 ? NULL : &ts, wait_mask);
         if (ready < 0 && errno == EINTR)
             continue;
         if (ready < 0) {
@@ -1728,10 +1775,15 @@ static void server_fit_descriptors(struct server *s, int cap_given)
             fprintf(stderr, "server: setrlimit: %s\n", strerror(errno));
     }
     long fit = soft > reserve ? (soft - reserve) - (soft - reserve) / FILE_SHARE : 0;
-    if (soft > SET_CAPACITY && fit > (long)SET_CAPACITY - settable - TRANSIENT_FDS) {
-        fit = (long)SET_CAPACITY - settable - TRANSIENT_FDS;
-        s->files_above = 1;
+    long settable_room = (long)SET_CAPACITY - settable - TRANSIENT_FDS;
+    s->files_above = soft > SET_CAPACITY; /* files can leave the numbers a set holds to sockets */
+    if (settable_room < 1) {
+        fprintf(stderr, "server: no descriptor below FD_SETSIZE (%d) is free for connections: %d are open at start; "
+                        "close inherited descriptors, or use the default build\n", FD_SETSIZE, settable);
+        exit(1);
     }
+    if (fit > settable_room)
+        fit = settable_room;
     if (fit < 1) {
         fprintf(stderr, "server: the descriptor limit (%ld) leaves no room for connections: %ld are open at start; "
                         "raise it with ulimit -n\n", soft, reserve - TRANSIENT_FDS);

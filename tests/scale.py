@@ -3,6 +3,8 @@
 the portable build's backlog, fair turns under a pipelining client, and idle keep-alive reclaim.
 
 Usage: python3 tests/scale.py [--only NAME[,NAME...]] SERVER_BINARY [PORTABLE_BINARY]
+       python3 tests/scale.py fairness PORT PATH   (make bench: the fair_turns timing against any server on
+                                                    127.0.0.1:PORT that lists /dir/ and serves PATH)
 
 Every test but portable_cap_backlog runs against SERVER_BINARY; portable_cap_backlog runs against
 PORTABLE_BINARY (skipped when it is not given). tests/run.sh runs the whole suite against ./server and
@@ -39,6 +41,7 @@ SMALL = b"a small file, fetched while another client keeps the server busy\n"
 FILES = {f"/f{k}.txt": (f"scale test file {k}\n" * (k + 2)).encode() for k in range(4)}
 BIG = 32 * 1024 * 1024   # the download held mid-response in idle_reclaim (sparse, so no disk used)
 LISTED = 1000            # entries in /dir/, the listing fair_turns' greedy client asks for
+BIG_LISTED = 20000       # entries in /big-dir/, the listing shared_listing's slow readers share
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,45 +456,89 @@ class Greedy(threading.Thread):
         self.sock.close()
 
 
+def fairness(port, path, tries=40, give_up=5.0, body=None):
+    """While a Greedy client streams pipelined HEAD /dir/, times tries GETs of path on another connection,
+    20 ms apart. Returns (latencies in s, greedy answers meanwhile, greedy requests sent); fails on a wrong
+    answer (a body other than body, when given), a try unanswered within give_up s, or a greedy error."""
+    greedy = Greedy(port)
+    greedy.start()
+    latencies = []
+    try:
+        wait_until(lambda: greedy.answered > 0 or greedy.error, 5, "the greedy client's first answer")
+        check(greedy.error is None, greedy.error)
+        before = greedy.answered
+        with Client(port, timeout=give_up) as c:
+            for t in range(tries):
+                t0 = time.monotonic()
+                c.send(get(path))
+                try:
+                    r = c.read_response(timeout=give_up)
+                except AssertionError as e:
+                    raise AssertionError(f"GET try {t + 1} of {tries}: no answer within {give_up:g} s while the "
+                                         f"greedy client had {greedy.answered} answers ({e})") from None
+                latencies.append(time.monotonic() - t0)
+                eq(r.status, 200, f"GET try {t + 1}")
+                check(body is None or r.body == body, f"GET try {t + 1}: wrong body {r.body[:60]!r}")
+                time.sleep(0.02)  # deliberate: the tries sample different moments of the greedy stream
+        check(greedy.error is None, greedy.error)
+        return latencies, greedy.answered - before, greedy.sent // len(Greedy.REQUEST)
+    finally:
+        greedy.stop()
+
+
 @test
 def test_fair_turns(env):
     """While one client streams pipelined HEADs of a 1,000-entry listing, another's GET of a small file is
     answered within 1 s, 40 times; the greedy client keeps being answered too."""
-    tries, bound, give_up = 40, 1.0, 5.0
+    bound = 1.0
     with Server(env.server, env.root, ("-q",)) as srv:
         base = srv.fd_count()
-        greedy = Greedy(srv.port)
-        greedy.start()
-        try:
-            wait_until(lambda: greedy.answered > 0 or greedy.error, 5, "the greedy client's first answer")
-            check(greedy.error is None, greedy.error)
-            before, worst = greedy.answered, 0.0
-            with Client(srv.port, timeout=give_up) as c:
-                for t in range(tries):
-                    t0 = time.monotonic()
-                    c.send(get("/small.txt"))
-                    try:
-                        r = c.read_response(timeout=give_up)
-                    except AssertionError as e:
-                        raise AssertionError(f"GET try {t + 1} of {tries}: no answer within {give_up:g} s (bound "
-                                             f"{bound:g} s) while the greedy client had {greedy.answered} "
-                                             f"answers ({e})") from None
-                    took = time.monotonic() - t0
-                    worst = max(worst, took)
-                    eq((r.status, r.body), (200, SMALL), f"GET try {t + 1}")
-                    check(took <= bound, f"GET try {t + 1} of {tries} answered in {took:.2f} s, over the "
-                                         f"{bound:g} s bound, while a client pipelines HEAD /dir/")
-                    time.sleep(0.02)  # deliberate: the tries sample different moments of the greedy stream
-            during = greedy.answered - before
-            check(greedy.error is None, greedy.error)
-            check(during >= 100, f"the greedy client got only {during} answers during the {tries} GETs: "
-                                 f"it was not really streaming")
-        finally:
-            greedy.stop()
+        latencies, during, sent = fairness(srv.port, "/small.txt", body=SMALL)
+        worst = max(latencies)
+        check(worst <= bound, f"a GET was answered in {worst:.2f} s, over the {bound:g} s bound, while a client "
+                              f"pipelines HEAD /dir/ (tries: {', '.join(f'{t:.2f}' for t in latencies)})")
+        check(during >= 100, f"the greedy client got only {during} answers during the {len(latencies)} GETs: "
+                             f"it was not really streaming")
         settle(srv, base)
     stopped_cleanly(srv)
-    return (f"worst GET {worst * 1000:.1f} ms over {tries} tries; the greedy client got {during} answers "
-            f"meanwhile ({greedy.sent // len(Greedy.REQUEST)} requests sent)")
+    return f"worst GET {worst * 1000:.1f} ms over {len(latencies)} tries; the greedy client got {during} answers " \
+           f"meanwhile ({sent} requests sent)"
+
+
+def rss_kib(pid):
+    """The resident memory of a process, in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        return int(next(line.split()[1] for line in f if line.startswith("VmRSS:")))
+
+
+@test
+def test_shared_listing(env):
+    """A big listing (20,000 entries, about 3 MB) fetched by 40 slow readers over 4.5 s, past the second
+    after which a listing is rebuilt four times: the rebuilt bytes are the same, so every reader shares one
+    copy. The server grows by less than 4 copies' worth (a rebuild's own working memory included), not by
+    40 copies, nor by the 5 that a copy per rebuild would be."""
+    readers, spread = 40, 4.5
+    with Server(env.server, env.root, ("-q",)) as srv:
+        base = srv.fd_count()
+        with contextlib.ExitStack() as stack:
+            first = stack.enter_context(Client(srv.port, rcvbuf=4096))
+            first.send(get("/big-dir/"))
+            head = answer(first.read_head, "the first reader's head")
+            eq(head.status, 200, "status of /big-dir/")
+            size = head.content_length()
+            check(size > 2_000_000, f"the listing is only {size} bytes")
+            rss0 = rss_kib(srv.pid)
+            for i in range(readers - 1):
+                c = stack.enter_context(Client(srv.port, rcvbuf=4096))
+                c.send(get("/big-dir/"))
+                eq(answer(c.read_head, f"reader {i + 2}'s head").content_length(), size, "listing size")
+                time.sleep(spread / readers)  # deliberate: the readers arrive across the listing's 1 s lifetime
+            grown = rss_kib(srv.pid) - rss0
+            check(grown * 1024 < 4 * size, f"the server grew by {grown} KiB while {readers} slow readers held a "
+                                           f"{size // 1024} KiB listing: copies, not one shared listing")
+        settle(srv, base)
+    stopped_cleanly(srv)
+    return f"{readers} slow readers of a {size // 1024} KiB listing; the server grew by {grown} KiB"
 
 
 def answer(read, what):
@@ -598,9 +645,18 @@ class Env:
         os.mkdir(os.path.join(self.root, "dir"))
         for i in range(LISTED):
             open(os.path.join(self.root, "dir", f"entry-{i:04d}-{'x' * 40}.txt"), "wb").close()
+        os.mkdir(os.path.join(self.root, "big-dir"))
+        for i in range(BIG_LISTED):
+            open(os.path.join(self.root, "big-dir", f"{i:05d}-{'y' * 40}"), "wb").close()
 
 
 def main(argv):
+    if len(argv) == 3 and argv[0] == "fairness":  # for make bench: "fairness PORT PATH" against any server
+        latencies, during, _ = fairness(int(argv[1]), argv[2])
+        latencies.sort()
+        print(f"fairness: tries {len(latencies)} worst_ms {latencies[-1] * 1000:.1f} "
+              f"median_ms {latencies[len(latencies) // 2] * 1000:.1f} greedy_answers {during}")
+        return 0
     only = None
     if len(argv) >= 2 and argv[0] == "--only":
         only, argv = set(argv[1].split(",")), argv[2:]
