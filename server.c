@@ -50,6 +50,7 @@
 #define TRANSIENT_FDS 2               /* descriptors a request may hold briefly: a directory and its index */
 #define FD_PROBE_MAX 65536            /* descriptors inherited at start are looked for below this */
 #define CONNS_OPTION_MAX 4000000      /* largest -c accepted; the descriptor limit usually lowers it */
+#define SMALL_CAP 64                  /* a default cap below this is worth a note on stderr */
 #define BACKLOG 65535                 /* clients waiting to be accepted; the kernel lowers it to its maximum */
 #define TABLE_MIN 1024                /* slots in the first connection table; it doubles as descriptors rise */
 #define ADDR_TEXT_MAX 64              /* a numeric IPv6 address with a scope name */
@@ -1782,6 +1783,8 @@ static void server_fit_descriptors(struct server *s, int cap_given)
                         "close inherited descriptors, or use the default build\n", FD_SETSIZE, settable);
         exit(1);
     }
+    if (fit < 1 && soft - (reserve - TRANSIENT_FDS) >= 2)
+        fit = 1; /* a socket and a file: one connection at a time, rather than none */
     if (fit > settable_room)
         fit = settable_room;
     if (fit < 1) {
@@ -1789,6 +1792,9 @@ static void server_fit_descriptors(struct server *s, int cap_given)
                         "raise it with ulimit -n\n", soft, reserve - TRANSIENT_FDS);
         exit(1);
     }
+    if (!cap_given && fit < SMALL_CAP)
+        fprintf(stderr, "server: the descriptor limit (%ld) holds only %ld connection(s) at once; raise it with "
+                        "ulimit -n\n", soft, fit);
     if (fit < s->max_conns && cap_given)
         fprintf(stderr, "server: -c %d lowered to %ld: the descriptor limit (%ld) must also hold files and the %ld "
                         "descriptors open at start; raise it with ulimit -n\n", s->max_conns, fit, soft,
