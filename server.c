@@ -954,7 +954,6 @@ static struct cached *cache_put(struct server *s, const char *path, const struct
     e->st = *st;
     e->listing = path[strlen(path) - 1] == '/';
     e->has_gz = e->gz_usable = 0;
-    e->type = "text/html";
     blob->refs++;
     e->blob = blob;
     return e;
@@ -1087,19 +1086,26 @@ static void conn_decide_regular(struct server *s, struct conn *c, struct reply *
     }
 }
 
+/* Makes r a 200 whose body is a listing held in memory; r takes over the caller's reference to blob. */
+static void reply_listing(struct reply *r, struct blob *blob)
+{
+    r->head.status = HTTP_OK;
+    r->head.content_type = "text/html";
+    r->head.content_length = (long long)blob->len;
+    r->blob = blob;
+    r->mem_len = blob->len;
+}
+
 /* Decides the answer from a kept copy: a listing, or a file (its plain bytes; gzip clients go to disk). */
 static void conn_decide_cached(struct server *s, struct conn *c, struct reply *r, struct cached *e)
 {
     r->from_memory = 1;
-    r->head.content_type = e->type;
     if (e->listing) {
-        r->head.status = HTTP_OK;
-        r->head.content_length = (long long)e->blob->len;
         e->blob->refs++;
-        r->blob = e->blob;
-        r->mem_len = e->blob->len;
+        reply_listing(r, e->blob);
         return;
     }
+    r->head.content_type = e->type;
     r->head.etag = e->etag;
     r->head.last_modified = e->last_modified;
     r->head.vary_encoding = e->has_gz;
@@ -1133,11 +1139,7 @@ static enum http_status conn_decide_directory(struct server *s, struct conn *c, 
     r->generated = blob->len;
     if (path_len < CACHE_PATH_MAX)
         blob = cache_keep_listing(s, path, dir, blob);
-    r->head.status = HTTP_OK;
-    r->head.content_type = "text/html";
-    r->head.content_length = (long long)blob->len;
-    r->blob = blob;
-    r->mem_len = blob->len;
+    reply_listing(r, blob);
     return HTTP_OK;
 }
 
