@@ -18,13 +18,18 @@ build/server-portable: $(SOURCES) http.h | build
 build/server-asan: $(SOURCES) http.h | build
 	$(CC) $(STD) $(SANITIZE) -o $@ $(SOURCES)
 
+# The 32-bit build (off_t stays 64-bit), where the compiler can make one (Debian: gcc-multilib);
+# tests/run.sh says so and skips it otherwise.
+build/server-32: $(SOURCES) http.h | build
+	-$(CC) $(STD) -m32 -O2 -o $@ $(SOURCES)
+
 build/unit: tests/unit.c http.c http.h | build
 	$(CC) $(STD) $(SANITIZE) -I. -o $@ tests/unit.c http.c
 
 build:
 	mkdir -p build
 
-test: server build/server-portable build/server-asan build/server-fortify build/unit
+test: server build/server-portable build/server-asan build/server-fortify build/server-32 build/unit
 	sh tests/run.sh
 
 # Coverage-guided fuzzing of http.c with libFuzzer, ASan and UBSan; FUZZ_SECONDS per target.

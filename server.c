@@ -19,6 +19,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,12 +61,12 @@
 /*
  * A connection's life. Every state but FREE has a queue of its connections, oldest first, and a time
  * limit counted from when a connection entered the queue, so due deadlines are found at the queues' heads.
- * IDLE -> READING -> SENDING_MEMORY -> SENDING_FILE -> IDLE or READING (keep-alive) or CLOSING.
+ * READING -> SENDING_MEMORY -> SENDING_FILE -> IDLE (keep-alive) -> READING ..., or CLOSING.
  */
 enum conn_state {
     CONN_FREE,            /* no connection on this descriptor */
-    CONN_IDLE,            /* waiting for a request, with no byte of one in hand */
-    CONN_READING,         /* part of a request head has arrived */
+    CONN_IDLE,            /* kept alive between requests, no byte of the next one in hand */
+    CONN_READING,         /* a request is due: the connection is new, or part of a head has arrived */
     CONN_SENDING_MEMORY,  /* sending the head, and a body held in memory (page, listing, cached file) */
     CONN_SENDING_FILE,    /* sending a body from an open file */
     CONN_CLOSING,         /* sending side shut down; draining what the client still sends */
@@ -528,7 +529,7 @@ static int server_fit_table(struct server *s, int fd)
         size *= 2;
     if (fd < s->table_size)
         return 1;
-    if (size <= fd)
+    if (size <= fd || (size_t)size > SIZE_MAX / (2 * sizeof *s->pending)) /* sizes below must not wrap */
         return 0;
     struct conn **conn = realloc(s->conn, (size_t)size * sizeof *conn);
     if (conn != NULL) {
@@ -704,21 +705,33 @@ static void server_free_closed(struct server *s)
 }
 
 /*
- * Closes the longest-idle keep-alive connection to make room (as nginx does when connections run short):
- * only one quiet between requests for PARK_AFTER_MS, never one with a request in hand or in reply, and
- * not one whose next request select() has just reported. Returns 1 when one was closed.
+ * Closes the longest-idle keep-alive connection to make room, as nginx does when connections run short:
+ * only one that has been quiet between requests for PARK_AFTER_MS (so parked), never a new connection,
+ * one with a request in hand, or one in reply. A parked connection's next request may have arrived
+ * unseen, since busy rounds leave it out: a peek finds it, and the connection goes back to being watched
+ * instead (one whose client has gone is closed). Returns 1 when a connection was closed.
  */
-static int server_reclaim(struct server *s)
+static int server_reclaim(struct server *s, const char *why)
 {
-    struct conn *c = s->queue[CONN_IDLE].head;
-    if (c == NULL || !c->parked || fdset_has(&s->ready_read, c->fd))
-        return 0;
-    conn_close(s, c, "reclaimed for a new client");
-    return 1;
+    struct conn *c;
+    while ((c = s->queue[CONN_IDLE].head) != NULL && c->parked && c->in_len == 0) {
+        char probe;
+        ssize_t n = recv(c->fd, &probe, 1, MSG_PEEK);
+        if (n > 0 || (n < 0 && errno == EINTR)) {
+            conn_enter(s, c, CONN_IDLE); /* unparked, at the tail: the next round reads its request */
+            continue;
+        }
+        conn_close(s, c, n == 0 ? "client done" : errno == EAGAIN || errno == EWOULDBLOCK ? why : strerror(errno));
+        return 1;
+    }
+    return 0;
 }
 
-/* Starts a fresh request on c, keeping any pipelined bytes that followed the last one. */
-static void conn_next_request(struct server *s, struct conn *c, size_t consumed)
+/*
+ * Starts a fresh request on c, keeping any pipelined bytes that followed the last one: READING when some
+ * are kept, else waiting, the state to wait in (IDLE between requests, READING for a new connection).
+ */
+static void conn_next_request(struct server *s, struct conn *c, size_t consumed, enum conn_state waiting)
 {
     c->in_len -= consumed;
     if (c->in_len > 0)
@@ -728,7 +741,7 @@ static void conn_next_request(struct server *s, struct conn *c, size_t consumed)
     http_request_init(&c->req);
     c->status = 0;
     c->body_sent = 0;
-    conn_enter(s, c, c->in_len > 0 ? CONN_READING : CONN_IDLE);
+    conn_enter(s, c, c->in_len > 0 ? CONN_READING : waiting);
 }
 
 /* Takes a freshly accepted socket into the table; returns 0 without memory. */
@@ -758,7 +771,7 @@ static int conn_open(struct server *s, int fd, const struct sockaddr *sa, sockle
     c->parked = 0;
     c->pending = 0;
     c->turn = 0;
-    conn_next_request(s, c, 0);
+    conn_next_request(s, c, 0, CONN_READING);
     s->conns++;
     if (fd >= s->fd_end)
         s->fd_end = fd + 1;
@@ -784,7 +797,7 @@ static enum http_status status_from_errno(int err)
 static int server_open(struct server *s, int dir, const char *name)
 {
     int fd = openat(dir, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && server_reclaim(s))
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && server_reclaim(s, "reclaimed: descriptors ran short"))
         fd = openat(dir, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     return fd;
 }
@@ -1127,8 +1140,13 @@ static enum http_status conn_decide_directory(struct server *s, struct conn *c, 
         conn_decide_regular(s, c, r, index, &st, path);
         return HTTP_OK;
     }
-    if (index >= 0)
-        close(index);
+    if (index >= 0) {
+        close(index); /* not a regular file: the directory is listed */
+    } else if (errno != ENOENT) { /* unreadable, or no descriptor: never list what an index hides */
+        int err = errno;
+        close(fd);
+        return status_from_errno(err);
+    }
     if (!s->listings) {
         close(fd);
         return HTTP_FORBIDDEN;
@@ -1271,7 +1289,7 @@ static void conn_finish(struct server *s, struct conn *c)
     conn_log(s, c);
     conn_drop_body(c);
     if (c->keep_alive) {
-        conn_next_request(s, c, c->req.head_len);
+        conn_next_request(s, c, c->req.head_len, CONN_IDLE);
         return;
     }
     conn_give_buffer(s, c);
@@ -1425,8 +1443,8 @@ static void conn_advance(struct server *s, struct conn *c, int readable)
         case CONN_SENDING_FILE:
             if (budget == 0)
                 return;
-            n = conn_send_file(c, fd, (size_t)(c->file_end - c->file_off) < budget
-                                          ? (size_t)(c->file_end - c->file_off) : budget);
+            n = conn_send_file(c, fd, c->file_end - c->file_off < (off_t)budget ? (size_t)(c->file_end - c->file_off)
+                                                                                : budget);
             if (n < 0 && would_block())
                 return;
             if (n <= 0) {
@@ -1522,7 +1540,7 @@ static int server_accepting(const struct server *s)
 static void server_accept(struct server *s)
 {
     for (int reported = 1;; reported = 0) {
-        if (s->conns >= s->max_conns && !(reported && server_reclaim(s)))
+        if (s->conns >= s->max_conns && !(reported && server_reclaim(s, "reclaimed for a new client")))
             return;
         struct sockaddr_storage sa;
         socklen_t len = sizeof sa;

@@ -484,6 +484,9 @@ class Ctx:
         self.put(".well-known/security.txt", b"Contact: mailto:security@example.org\n")
         self.put("noperm.txt", b"mode 000\n")
         os.chmod(os.path.join(self.root, "noperm.txt"), 0)
+        self.put("lockedidx/index.html", b"<p>an index nobody may read</p>\n")
+        self.put("lockedidx/private-notes.txt", b"what the index hides\n")
+        os.chmod(os.path.join(self.root, "lockedidx", "index.html"), 0)
         os.mkfifo(os.path.join(self.root, "fifo"))
         os.symlink("c.txt", os.path.join(self.root, "link.txt"))
         self.put("rand1m.bin", os.urandom(1 << 20))
@@ -920,9 +923,11 @@ def test_fifo_forbidden(ctx):
 
 @test
 def test_unreadable_file_forbidden(ctx):
-    """A mode-000 file is 403. Root reads anything, so as root a dedicated server runs as nobody."""
+    """A mode-000 file is 403, and so is a directory whose index.html is mode 000: its listing would show what
+    the index hides. Root reads anything, so as root a dedicated server runs as nobody."""
     if os.geteuid() != 0:
         check_error_page(fetch(ctx.port, "/noperm.txt"), 403)
+        check_error_page(fetch(ctx.port, "/lockedidx/"), 403)
         return
 
     def become_nobody():
@@ -933,6 +938,7 @@ def test_unreadable_file_forbidden(ctx):
     os.chmod(ctx.root, 0o755)
     with ctx.start("-q", preexec_fn=become_nobody) as s:
         check_error_page(fetch(s.port, "/noperm.txt"), 403)
+        check_error_page(fetch(s.port, "/lockedidx/"), 403)
         eq(fetch(s.port, "/c.txt").status, 200, "a readable file, served as nobody")
 
 
@@ -1044,7 +1050,8 @@ def test_download_1mib_identical(ctx):
 
 @test
 def test_huge_sparse_file(ctx):
-    """5 GiB: HEAD gives the exact length; a GET streams a few MB; the server keeps serving."""
+    """5 GiB: HEAD gives the exact length; a GET streams a few MB, and so does a range of 4 GiB + 10 bytes
+    (on a 32-bit build too); the server keeps serving."""
     r = exchange(ctx.port, get("/huge5g.bin", method=b"HEAD"), head_only=True)
     eq((r.status, r.get("Content-Length")), (200, str(HUGE)), "HEAD status and Content-Length")
     with Client(ctx.port) as c:
@@ -1052,6 +1059,12 @@ def test_huge_sparse_file(ctx):
         r = c.read_head()
         eq((r.status, r.get("Content-Length")), (200, str(HUGE)), "GET status and Content-Length")
         data = c.read_exact(4 << 20, timeout=20)
+        check(data == bytes(len(data)), "sparse file bytes are not zeros")
+    with Client(ctx.port) as c:  # more than 4 GiB to send: a 32-bit size_t must not wrap the length
+        c.send(get("/huge5g.bin", extra=f"Range: bytes=0-{2 ** 32 + 9}\r\n".encode()))
+        r = c.read_head()
+        eq((r.status, r.get("Content-Length")), (206, str(2 ** 32 + 10)), "a 4 GiB + 10 range's status and length")
+        data = c.read_exact(1 << 20, timeout=20)
         check(data == bytes(len(data)), "sparse file bytes are not zeros")
     r = fetch(ctx.port, "/c.txt")
     eq((r.status, r.body), (200, ctx.files["c.txt"]), "a request after the huge download")

@@ -33,6 +33,12 @@ suite unit build/unit
 suite integration-sendfile python3 tests/integration.py ./server
 suite integration-portable python3 tests/integration.py build/server-portable
 suite integration-asan python3 tests/integration.py build/server-asan
+if [ -x build/server-32 ]; then # files over 4 GiB with a 32-bit size_t
+    suite integration-32bit python3 tests/integration.py build/server-32
+else
+    echo "== integration-32bit"
+    echo "ok - integration-32bit # skip no 32-bit compiler here (Debian: apt-get install gcc-multilib)"
+fi
 # Thousands of connections, inherited descriptors, fair turns, idle reclaim; the 3,000-connection case
 # again on the _FORTIFY_SOURCE=2 build, where an fd_set overflow aborts.
 suite scale python3 tests/scale.py ./server build/server-portable

@@ -627,6 +627,39 @@ def test_idle_reclaim(env):
             f"longest idle first; the partial head and the download were kept")
 
 
+@test
+def test_reclaim_spares_arrived_request(env):
+    """At the cap (-c 2: a stalled download keeps the loop busy, so the parked idle connection is left out of
+    most rounds), a request that arrived on the parked keep-alive connection just as a new client connects is
+    answered, not lost to the reclaim; the new client is served once the connection is idle again. 5 tries."""
+    with Server(env.server, env.root, ("-q", "-c", "2", "-t", "30")) as srv:
+        base = srv.fd_count()
+        for t in range(5):
+            with contextlib.ExitStack() as stack:
+                download = stack.enter_context(Client(srv.port, rcvbuf=4096))
+                download.send(get("/big.bin"))
+                eq(answer(download.read_head, "the download's head").status, 200, "download status")
+                idle = stack.enter_context(Client(srv.port))
+                idle.send(get("/small.txt"))
+                eq(answer(idle.read_response, "the first request").status, 200, "first request")
+                time.sleep(0.25)  # deliberate: the connection is quiet past the 100 ms after which it is parked
+                idle.send(get("/small.txt"))
+                new = stack.enter_context(Client(srv.port))
+                new.send(get("/small.txt", extra=b"Connection: close\r\n"))
+                try:
+                    r = idle.read_response(timeout=3)
+                except (AssertionError, OSError) as e:
+                    raise AssertionError(f"try {t + 1}: the request sent on the parked connection as a new client "
+                                         f"came was lost ({type(e).__name__}: {e})") from None
+                eq((r.status, r.body), (200, SMALL), f"try {t + 1}: the parked connection's request")
+                r = answer(lambda: new.read_response(timeout=5), f"try {t + 1}: the new client")
+                eq((r.status, r.body), (200, SMALL), f"try {t + 1}: the new client's answer")
+            wait_until(lambda: srv.fd_count() == base, SETTLE, "descriptors back to the baseline between tries")
+        settle(srv, base)
+    stopped_cleanly(srv)
+    return "5 of 5 requests on a parked connection answered while a new client waited at the cap"
+
+
 # ---------------------------------------------------------------------------------------------
 
 
