@@ -213,6 +213,7 @@ struct server {
     struct conn *closed;           /* closed this round: freed at its end, when no turn can still hold them */
     struct fdset want_read, want_write, parked_read; /* kept up to date as connections change state */
     struct fdset ready_read, ready_write;            /* this round's copies, which select() overwrites */
+#define SETS 5                                       /* the five above, as server_sets lists them */
     int *pending;                  /* connections with a request left over for their next turn */
     int pending_count;
 };
@@ -515,10 +516,21 @@ static void server_trim_pool(struct server *s)
     s->spare_buffers = 0;
 }
 
+/* Lists the loop's descriptor sets, for what is done to each of them alike; returns how many (SETS). */
+static int server_sets(struct server *s, struct fdset *sets[SETS])
+{
+    sets[0] = &s->want_read;
+    sets[1] = &s->want_write;
+    sets[2] = &s->parked_read;
+    sets[3] = &s->ready_read;
+    sets[4] = &s->ready_write;
+    return SETS;
+}
+
 /*
  * Makes the connection table, the descriptor sets and the pending list hold descriptor fd, doubling
- * them as needed: a slot costs a pointer and a few bits, and a connection's memory is allocated when it
- * opens, so memory follows the connections rather than the limit. Returns 0 when fd cannot be watched:
+ * them as needed: a slot costs a pointer, two ints of pending[] and a few bits, and a connection's
+ * memory is allocated when it opens, so memory follows the connections rather than the limit. Returns 0 when fd cannot be watched:
  * no memory, or (portable build) fd at or above FD_SETSIZE. Whatever fails, every array keeps at least
  * table_size slots.
  */
@@ -537,8 +549,8 @@ static int server_fit_table(struct server *s, int fd)
             conn[i] = NULL;
         s->conn = conn;
     }
-    struct fdset *sets[] = { &s->want_read, &s->want_write, &s->parked_read, &s->ready_read, &s->ready_write };
-    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
+    struct fdset *sets[SETS];
+    for (int i = server_sets(s, sets) - 1; i >= 0; i--)
         ok = fdset_resize(sets[i], s->table_size, size) && ok;
     int *pending = realloc(s->pending, 2 * (size_t)size * sizeof *pending); /* this round's list, then the next's */
     if (pending != NULL)
@@ -1126,8 +1138,9 @@ static void conn_decide_cached(struct server *s, struct conn *c, struct reply *r
 }
 
 /*
- * Decides the answer for a directory open on fd at path (with its trailing slash): its index.html,
- * else its listing, built or found in memory. Returns an error status when neither can be had.
+ * Decides the answer for a directory open on fd at path (with its trailing slash): its index.html, else
+ * its listing, built (and shared with the kept copy when the bytes are unchanged). Returns an error
+ * status when neither can be had.
  */
 static enum http_status conn_decide_directory(struct server *s, struct conn *c, struct reply *r, int fd,
                                               const struct stat *dir, char *path, size_t path_len)
@@ -1214,10 +1227,9 @@ static enum http_status conn_decide_target(struct server *s, struct conn *c, str
     return HTTP_OK;
 }
 
-/* Decides the whole answer to the request just parsed (or failed with parsed), before any byte is sent. */
-static void conn_decide(struct server *s, struct conn *c, enum http_status parsed, struct reply *r)
+/* Decides the whole answer to the request just parsed (or failed with status), before any byte is sent. */
+static void conn_decide(struct server *s, struct conn *c, enum http_status status, struct reply *r)
 {
-    enum http_status status = parsed;
     memset(r, 0, offsetof(struct reply, etag)); /* the text buffers after it are written before they are read */
     r->file = -1;
     if (status == HTTP_OK)
@@ -1969,8 +1981,8 @@ int main(int argc, char **argv)
     free(s->mime_text);
     free(s->conn);
     free(s->pending);
-    struct fdset *sets[] = { &s->want_read, &s->want_write, &s->parked_read, &s->ready_read, &s->ready_write };
-    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
+    struct fdset *sets[SETS];
+    for (int i = server_sets(s, sets) - 1; i >= 0; i--)
         fdset_free(sets[i]);
     b = output_space(&s->log, 256);
     http_buf_printf(&b, "Stopped: %llu requests, %llu body bytes sent", s->requests, s->bytes);
