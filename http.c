@@ -34,14 +34,16 @@ void http_request_init(struct http_request *r)
     r->content_length = -1;
 }
 
-/* Classifies the method: GET and HEAD are served, the other standard methods get 405, anything else 501. */
+/* Classifies the method: GET, HEAD and OPTIONS are served, the other standard methods get 405, anything else 501. */
 static enum http_method method_kind(const char *buf, struct http_span m)
 {
-    static const char *const other[] = { "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH" };
+    static const char *const other[] = { "POST", "PUT", "DELETE", "CONNECT", "TRACE", "PATCH" };
     if (span_is(buf, m.off, m.len, "GET", 0))
         return HTTP_METHOD_GET;
     if (span_is(buf, m.off, m.len, "HEAD", 0))
         return HTTP_METHOD_HEAD;
+    if (span_is(buf, m.off, m.len, "OPTIONS", 0))
+        return HTTP_METHOD_OPTIONS;
     for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
         if (span_is(buf, m.off, m.len, other[i], 0))
             return HTTP_METHOD_OTHER;
@@ -86,7 +88,7 @@ static void parse_connection(struct http_request *r, const char *v, size_t len)
 static enum http_status field_done(struct http_request *r, const char *buf)
 {
     static const char *const kept[HTTP_FIELD_COUNT] = {
-        "Range", "If-Range", "If-None-Match", "If-Modified-Since", "Accept-Encoding"
+        "Range", "If-Range", "If-None-Match", "If-Modified-Since", "Accept-Encoding", "Authorization"
     };
     size_t name_len = r->name_end - r->mark, len = r->value_end - r->value_start;
     r->state = P_FIELD_START;
@@ -422,10 +424,12 @@ const char *http_reason(enum http_status status)
 {
     switch (status) {
     case HTTP_OK: return "OK";
+    case HTTP_NO_CONTENT: return "No Content";
     case HTTP_PARTIAL_CONTENT: return "Partial Content";
     case HTTP_MOVED_PERMANENTLY: return "Moved Permanently";
     case HTTP_NOT_MODIFIED: return "Not Modified";
     case HTTP_BAD_REQUEST: return "Bad Request";
+    case HTTP_UNAUTHORIZED: return "Unauthorized";
     case HTTP_FORBIDDEN: return "Forbidden";
     case HTTP_NOT_FOUND: return "Not Found";
     case HTTP_METHOD_NOT_ALLOWED: return "Method Not Allowed";
@@ -857,7 +861,7 @@ void http_format_head(struct http_buf *b, const struct http_response *r)
     PUT(b, "\r\n");
     put_field(b, "Date: ", r->date);
     PUT(b, "Server: " HTTP_SERVER_NAME "\r\n");
-    if (r->status != HTTP_NOT_MODIFIED) { /* a 304 has no content to describe */
+    if (r->status != HTTP_NOT_MODIFIED && r->status != HTTP_NO_CONTENT) { /* no content to describe */
         if (r->content_type != NULL) {
             PUT(b, "Content-Type: ");
             put_str(b, r->content_type);
@@ -879,6 +883,8 @@ void http_format_head(struct http_buf *b, const struct http_response *r)
     }
     if (r->vary_encoding)
         PUT(b, "Vary: Accept-Encoding\r\n");
+    if (r->cache_control != NULL)
+        put_field(b, "Cache-Control: ", r->cache_control);
     if (r->status == HTTP_PARTIAL_CONTENT || r->status == HTTP_RANGE_NOT_SATISFIABLE) {
         PUT(b, "Content-Range: bytes ");
         if (r->status == HTTP_PARTIAL_CONTENT) {
@@ -894,8 +900,15 @@ void http_format_head(struct http_buf *b, const struct http_response *r)
     }
     if (r->location != NULL)
         put_field(b, "Location: ", r->location);
-    if (r->status == HTTP_METHOD_NOT_ALLOWED)
-        PUT(b, "Allow: GET, HEAD\r\n");
+    if (r->status == HTTP_METHOD_NOT_ALLOWED || r->status == HTTP_NO_CONTENT)
+        PUT(b, "Allow: GET, HEAD, OPTIONS\r\n");
+    if (r->status == HTTP_UNAUTHORIZED) {
+        PUT(b, "WWW-Authenticate: Basic realm=\"");
+        put_str(b, r->realm);
+        PUT(b, "\", charset=\"UTF-8\"\r\n");
+    }
+    if (r->extra_fields != NULL)
+        put_str(b, r->extra_fields);
     if (r->close)
         PUT(b, "Connection: close\r\n");
     else if (r->keep_alive_echo)
@@ -925,38 +938,294 @@ size_t http_format_page(struct http_buf *b, struct http_response *r, int head_on
     return head_len;
 }
 
-/* Writes the start of a directory listing for a clean path, with a ../ row except at the root. */
-void http_format_listing_top(struct http_buf *b, const char *path)
+/* Header names the server writes itself: -H may neither add nor repeat them. */
+static const char *const owned_fields[] = {
+    "Date", "Server", "Content-Type", "Content-Length", "Content-Encoding", "Content-Range", "Transfer-Encoding",
+    "Connection", "Keep-Alive", "Last-Modified", "ETag", "Accept-Ranges", "Vary", "Cache-Control", "Location",
+    "Allow", "WWW-Authenticate", "Upgrade", "Trailer"
+};
+
+#define TEXT(x) #x
+#define NUMBER_TEXT(x) TEXT(x)
+
+/*
+ * Checks a -H argument, "Name: value", and appends it to out as one header line. Returns NULL when it
+ * is good, else why not: the name must be a token the server does not write itself, and the value may
+ * hold no control character but tab, so that no argument can split a response head or end it early.
+ */
+const char *http_header_option(const char *arg, struct http_buf *out)
 {
-    http_buf_printf(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of ");
-    http_buf_html(b, path, strlen(path));
-    http_buf_printf(b, "</title></head>\n<body><h1>Index of ");
-    http_buf_html(b, path, strlen(path));
-    http_buf_printf(b, "</h1>\n<table>\n<tr><th>Name</th><th>Size</th><th>Modified</th></tr>\n");
-    if (strcmp(path, "/") != 0)
-        http_buf_printf(b, "<tr><td><a href=\"../\">../</a></td><td>-</td><td></td></tr>\n");
+    const char *colon = strchr(arg, ':');
+    if (colon == NULL)
+        return "it has no colon; write it as 'Name: value'";
+    size_t name_len = (size_t)(colon - arg), len;
+    if (name_len == 0)
+        return "the name before the colon is empty";
+    for (size_t i = 0; i < name_len; i++)
+        if (!is_tchar((unsigned char)arg[i]))
+            return "the name holds a space or a character a header name cannot hold";
+    for (size_t i = 0; i < sizeof owned_fields / sizeof owned_fields[0]; i++)
+        if (span_is(arg, 0, name_len, owned_fields[i], 1))
+            return "the server writes that header itself";
+    const char *v = colon + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    for (len = strlen(v); len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'); len--)
+        ;
+    for (size_t i = 0; i < len; i++)
+        if (((unsigned char)v[i] < ' ' && v[i] != '\t') || v[i] == 0x7f)
+            return "the value holds a control character (CR, LF or another)";
+    http_buf_put(out, arg, name_len);
+    PUT(out, ": ");
+    http_buf_put(out, v, len);
+    PUT(out, "\r\n");
+    return out->overflow ? "the -H headers together are longer than " NUMBER_TEXT(HTTP_EXTRA_FIELDS_MAX) " bytes"
+                         : NULL;
 }
 
-/* Writes one listing row: an encoded link, the escaped name, size ("-" for a directory) and mtime. */
+/* Returns the value of a base64 digit, or -1. */
+static int base64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/*
+ * Decodes an Authorization value of the Basic scheme (RFC 7617) into out: "user:password". Returns 0
+ * when it is another scheme, is not base64, or decodes to more than cap bytes.
+ */
+int http_basic_credentials(const char *v, size_t len, char *out, size_t cap, size_t *out_len)
+{
+    size_t i = 5, n = 0, digits = 0, pad = 0;
+    unsigned bits = 0;
+    int have = 0;
+    if (len < 7 || strncasecmp(v, "Basic ", 6) != 0)
+        return 0;
+    while (i < len && v[i] == ' ')
+        i++;
+    for (; i < len && v[i] != '='; i++, digits++) {
+        int d = base64_value((unsigned char)v[i]);
+        if (d < 0)
+            return 0;
+        bits = (bits << 6 | (unsigned)d) & 0xffffu;
+        if ((have += 6) >= 8) {
+            have -= 8;
+            if (n == cap)
+                return 0;
+            out[n++] = (char)(bits >> have & 0xffu);
+        }
+    }
+    for (; i < len && v[i] == '='; i++)
+        pad++;
+    if (i != len || digits == 0 || digits % 4 == 1 || pad > 2 || (pad > 0 && (digits + pad) % 4 != 0))
+        return 0;
+    *out_len = n;
+    return 1;
+}
+
+/* Compares a secret a client gave with the expected one, in a time that depends on the expected one only. */
+int http_secret_equal(const char *given, size_t given_len, const char *secret, size_t secret_len)
+{
+    unsigned diff = given_len != secret_len;
+    for (size_t i = 0; i < secret_len; i++)
+        diff |= (unsigned char)secret[i] ^ (unsigned char)(i < given_len ? given[i] : 0);
+    return diff == 0;
+}
+
+/* Says whether c is an ASCII digit. */
+static int is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Folds an ASCII capital to lower case, for the natural order. */
+static unsigned char fold(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+/*
+ * Orders names as people count: runs of digits by their value ("file2" before "file10"), the rest
+ * bytewise with ASCII case folded. Names equal in that order fall back to byte order, so no two differ.
+ */
+int http_name_compare(const char *a, const char *b)
+{
+    const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+    while (*p != '\0' && *q != '\0') {
+        if (is_digit(*p) && is_digit(*q)) {
+            while (*p == '0' && is_digit(p[1]))
+                p++;
+            while (*q == '0' && is_digit(q[1]))
+                q++;
+            size_t np = 0, nq = 0;
+            while (is_digit(p[np]))
+                np++;
+            while (is_digit(q[nq]))
+                nq++;
+            int order = np != nq ? (np < nq ? -1 : 1) : memcmp(p, q, np);
+            if (order != 0)
+                return order;
+            p += np;
+            q += nq;
+        } else if (fold(*p) != fold(*q)) {
+            return fold(*p) < fold(*q) ? -1 : 1;
+        } else {
+            p++;
+            q++;
+        }
+    }
+    if (*p != *q)
+        return *p == '\0' ? -1 : 1;
+    return strcmp(a, b);
+}
+
+/*
+ * Says whether a code point is invisible or reorders text: controls, bidirectional controls and other
+ * format characters. Shown as they are, they would let a name pose as another ("photo\u202Egpj.exe").
+ */
+static int is_hidden_char(unsigned long cp)
+{
+    static const unsigned long ranges[][2] = {
+        { 0x00, 0x1f }, { 0x7f, 0x9f }, { 0xad, 0xad }, { 0x34f, 0x34f }, { 0x61c, 0x61c },
+        { 0x115f, 0x1160 }, { 0x17b4, 0x17b5 }, { 0x180b, 0x180f }, { 0x200b, 0x200f }, { 0x2028, 0x202e },
+        { 0x2060, 0x206f }, { 0x3164, 0x3164 }, { 0xfeff, 0xfeff }, { 0xffa0, 0xffa0 }, { 0xfff9, 0xfffb },
+        { 0x1d173, 0x1d17a }, { 0xe0000, 0xe007f }
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+        if (cp >= ranges[i][0] && cp <= ranges[i][1])
+            return 1;
+    return 0;
+}
+
+/*
+ * Decodes the UTF-8 sequence at s (n bytes left) strictly: no overlong forms, surrogates or values past
+ * U+10FFFF. Returns its length and sets *cp, or returns 0 for a byte that starts no valid sequence.
+ */
+static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
+{
+    static const unsigned long min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+    size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 :
+                 s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+    if (len == 0 || len > n)
+        return 0;
+    *cp = len == 1 ? s[0] : s[0] & (0x7fu >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        *cp = *cp << 6 | (s[i] & 0x3fu);
+    }
+    if (*cp < min[len] || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/*
+ * Appends a file name for a page: HTML-escaped, with invisible and reordering characters shown as
+ * marked escapes (\u202E), and bytes that are not UTF-8 as \xHH, so every name reads as what it is.
+ */
+static void put_visible_name(struct http_buf *b, const char *name, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)name;
+    for (size_t i = 0; i < n;) {
+        unsigned long cp = 0;
+        size_t len = utf8_decode(s + i, n - i, &cp);
+        if (len == 0)
+            http_buf_printf(b, "<mark>\\x%02X</mark>", s[i]);
+        else if (is_hidden_char(cp))
+            http_buf_printf(b, cp > 0xffff ? "<mark>\\U%08lX</mark>" : "<mark>\\u%04lX</mark>", cp);
+        else
+            http_buf_html(b, name + i, len);
+        i += len > 0 ? len : 1;
+    }
+}
+
+/* Appends a size for people: bytes below 1 KiB, else one decimal in the largest binary unit that fits. */
+static void put_size(struct http_buf *b, long long size)
+{
+    static const char units[][4] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    unsigned long long n = size > 0 ? (unsigned long long)size : 0, unit = 1;
+    int u = 0;
+    while (u < 6 && n / unit >= 1024) {
+        unit *= 1024;
+        u++;
+    }
+    if (u == 0) {
+        http_buf_printf(b, "%llu B", n);
+        return;
+    }
+    unsigned long long whole = n / unit, tenths = ((n % unit) * 10 + unit / 2) / unit;
+    if (tenths == 10) {
+        whole++;
+        tenths = 0;
+    }
+    if (whole == 1024 && u < 6) {
+        whole = 1;
+        u++;
+    }
+    http_buf_printf(b, "%llu.%llu %s", whole, tenths, units[u]);
+}
+
+/*
+ * Writes the start of a directory listing for a clean path, with a ../ row except at the root. Its
+ * small stylesheet fixes the Size and Modified columns' widths and wraps long names inside theirs, so
+ * no name pushes a column off a phone's screen.
+ */
+void http_format_listing_top(struct http_buf *b, const char *path)
+{
+    PUT(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Index of ");
+    put_visible_name(b, path, strlen(path));
+    PUT(b, "</title>\n<style>\n"
+           "body{font:15px/1.4 system-ui,sans-serif;margin:1rem;color:#222;background:#fff}\n"
+           "h1{font-size:1.25rem;overflow-wrap:anywhere}\n"
+           "table{width:100%;border-collapse:collapse;table-layout:fixed}\n"
+           "th,td{padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}\n"
+           "th{border-bottom:1px solid #ccc}\n"
+           ".size{width:6.5rem;text-align:right}\n"
+           ".time{width:10.5rem;font-variant-numeric:tabular-nums}\n"
+           "tr:nth-child(even) td{background:#f4f4f4}\n"
+           "a{color:#0645ad;text-decoration:none}\na:hover{text-decoration:underline}\n"
+           "mark{background:#fde68a;color:#000;font-family:monospace}\n"
+           "@media (max-width:32rem){body{margin:.5rem}.time{width:6.5rem}th,td{padding:.3rem}}\n"
+           "</style></head>\n<body><h1>Index of ");
+    put_visible_name(b, path, strlen(path));
+    PUT(b, "</h1>\n<table>\n<tr><th class=\"name\">Name</th><th class=\"size\">Size</th>"
+           "<th class=\"time\">Modified</th></tr>\n");
+    if (strcmp(path, "/") != 0)
+        PUT(b, "<tr><td><a href=\"../\">../</a></td><td class=\"size\">-</td><td class=\"time\"></td></tr>\n");
+}
+
+/*
+ * Writes one listing row: the link (percent-encoded), the name as people should see it, the size for
+ * people with the exact bytes in its title ("-" for a directory), and the modification time in UTC.
+ */
 void http_format_listing_row(struct http_buf *b, const char *name, int is_dir, long long size, time_t mtime)
 {
     struct tm tm = utc(mtime);
     size_t n = strlen(name);
-    http_buf_printf(b, "<tr><td><a href=\"./");
+    PUT(b, "<tr><td><a href=\"./");
     http_buf_url(b, name, n);
-    http_buf_printf(b, "%s\">", is_dir ? "/" : "");
-    http_buf_html(b, name, n);
-    http_buf_printf(b, "%s</a></td><td>", is_dir ? "/" : "");
-    if (is_dir)
-        http_buf_put(b, "-", 1);
-    else
-        http_buf_printf(b, "%lld", size);
-    http_buf_printf(b, "</td><td>%04d-%02d-%02d %02d:%02d</td></tr>\n", tm.tm_year + 1900, tm.tm_mon + 1,
-                    tm.tm_mday, tm.tm_hour, tm.tm_min);
+    put_str(b, is_dir ? "/\">" : "\">");
+    put_visible_name(b, name, n);
+    if (is_dir) {
+        PUT(b, "/</a></td><td class=\"size\">-");
+    } else {
+        PUT(b, "</a></td><td class=\"size\" title=\"");
+        put_number(b, size);
+        PUT(b, " bytes\">");
+        put_size(b, size);
+    }
+    http_buf_printf(b, "</td><td class=\"time\">%04d-%02d-%02d %02d:%02d UTC</td></tr>\n", tm.tm_year + 1900,
+                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
 }
 
 /* Writes the end of a directory listing. */
 void http_format_listing_end(struct http_buf *b)
 {
-    http_buf_printf(b, "</table>\n</body></html>\n");
+    PUT(b, "</table>\n</body></html>\n");
 }

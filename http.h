@@ -9,21 +9,26 @@
 #define HTTP_FIELDS_MAX 100            /* header fields in one request */
 #define HTTP_RESPONSE_HEAD_MAX 4096    /* bytes for a response head plus a short generated body */
 #define HTTP_LOCATION_MAX 2048         /* bytes of a redirect's Location; a longer one gets 414 */
-#define HTTP_LISTING_ROW_MAX 4096      /* bytes for one directory-listing row (a 255-byte name, escaped twice) */
+#define HTTP_LISTING_ROW_MAX 8192      /* bytes for one listing row: a 255-byte name in its link and shown escaped */
 #define HTTP_DATE_SIZE 30              /* "Sun, 06 Nov 1994 08:49:37 GMT" and its NUL */
 #define HTTP_LOG_DATE_SIZE 27          /* "06/Nov/1994:08:49:37 +0000" and its NUL */
 #define HTTP_ETAG_SIZE 64              /* a quoted entity tag of three hex numbers and its NUL */
 #define HTTP_MIME_TYPE_MAX 127         /* longest type taken from /etc/mime.types */
-#define HTTP_SERVER_NAME "select-server/1.0"
+#define HTTP_EXTRA_FIELDS_MAX 1024     /* bytes of the -H header lines added to every response */
+#define HTTP_CREDENTIALS_MAX 512       /* bytes of a decoded Basic "user:password"; a longer one never matches */
+#define HTTP_SERVER_VERSION "1.1"
+#define HTTP_SERVER_NAME "select-server/" HTTP_SERVER_VERSION
 
 /* Statuses carry their HTTP code; HTTP_NEED_MORE means the parser wants more bytes. */
 enum http_status {
     HTTP_NEED_MORE = 0,
     HTTP_OK = 200,
+    HTTP_NO_CONTENT = 204,
     HTTP_PARTIAL_CONTENT = 206,
     HTTP_MOVED_PERMANENTLY = 301,
     HTTP_NOT_MODIFIED = 304,
     HTTP_BAD_REQUEST = 400,
+    HTTP_UNAUTHORIZED = 401,
     HTTP_FORBIDDEN = 403,
     HTTP_NOT_FOUND = 404,
     HTTP_METHOD_NOT_ALLOWED = 405,
@@ -37,15 +42,16 @@ enum http_status {
     HTTP_VERSION_NOT_SUPPORTED = 505
 };
 
-enum http_method { HTTP_METHOD_UNKNOWN, HTTP_METHOD_GET, HTTP_METHOD_HEAD, HTTP_METHOD_OTHER };
+enum http_method { HTTP_METHOD_UNKNOWN, HTTP_METHOD_GET, HTTP_METHOD_HEAD, HTTP_METHOD_OPTIONS, HTTP_METHOD_OTHER };
 
-/* Request fields whose values the server reads when it sends a file. */
+/* Request fields whose values the server reads: to send a file, and to let a client in. */
 enum http_field {
     HTTP_FIELD_RANGE,
     HTTP_FIELD_IF_RANGE,
     HTTP_FIELD_IF_NONE_MATCH,
     HTTP_FIELD_IF_MODIFIED_SINCE,
     HTTP_FIELD_ACCEPT_ENCODING,
+    HTTP_FIELD_AUTHORIZATION,
     HTTP_FIELD_COUNT
 };
 
@@ -88,6 +94,9 @@ struct http_response {
     const char *location;      /* NULL: no Location */
     int close;                 /* send Connection: close */
     int keep_alive_echo;       /* an HTTP/1.0 client asked for keep-alive: say yes */
+    const char *cache_control; /* NULL: none */
+    const char *realm;         /* a 401's WWW-Authenticate: Basic realm */
+    const char *extra_fields;  /* whole "Name: value\r\n" lines added to the head (-H); NULL: none */
 };
 
 /* One extension of a MIME table and its type. */
@@ -122,6 +131,10 @@ int http_accepts_gzip(const char *v, size_t len);
 enum http_status http_file_status(const struct http_request *r, const char *buf, const char *etag, time_t mtime,
                                   long long size, time_t now, long long *first, long long *last);
 const char *http_reason(enum http_status status);
+const char *http_header_option(const char *arg, struct http_buf *out);
+int http_basic_credentials(const char *v, size_t len, char *out, size_t cap, size_t *out_len);
+int http_secret_equal(const char *given, size_t given_len, const char *secret, size_t secret_len);
+int http_name_compare(const char *a, const char *b);
 void http_format_date(char out[HTTP_DATE_SIZE], time_t t);
 void http_format_log_date(char out[HTTP_LOG_DATE_SIZE], time_t t);
 

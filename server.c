@@ -5,6 +5,10 @@
 #define USE_SENDFILE 1    /* sendfile(): file to socket without a copy through user space */
 #define USE_MSG_MORE 1    /* MSG_MORE, and accepted sockets inheriting TCP_NODELAY from the listener */
 #define USE_SIZED_SETS 1  /* select() takes descriptor sets larger than FD_SETSIZE */
+#define USE_GETIFADDRS 1  /* getifaddrs(): the startup lines list every interface's address */
+#define USE_SETGROUPS 1   /* setgroups(): started as root, drop root's supplementary groups too */
+#include <grp.h>
+#include <ifaddrs.h>
 #include <sys/sendfile.h>
 #endif
 
@@ -17,6 +21,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -57,6 +62,10 @@
 #define ADDR_TEXT_MAX 64              /* a numeric IPv6 address with a scope name */
 #define PATH_TEXT_MAX (HTTP_HEAD_MAX + 16) /* a decoded target, with room for "index.html" and ".gz" */
 #define PORT_TEXT_MAX 8
+#define MAX_AGE_MAX 31536000          /* largest -m: a year, the most RFC 9111 advises */
+#define USERS_FILE_MAX (64 * 1024)    /* largest -a file */
+#define AUTH_REALM "select-server"    /* the realm a browser's password prompt names */
+#define DEFAULT_USER "nobody"         /* started as root, the server runs as this user unless -u says */
 
 /*
  * A connection's life. Every state but FREE has a queue of its connections, oldest first, and a time
@@ -188,7 +197,15 @@ struct server {
     int listen_fd, root_fd;
     int files_above;               /* portable build: body files move above FD_SETSIZE, leaving the low numbers to sockets */
     long long timeout_ms;
-    int max_conns, listings, quiet, verbose;
+    int max_conns, listings, quiet, verbose, spa;
+    char extra_fields[HTTP_EXTRA_FIELDS_MAX]; /* the -H lines, on every response */
+    char cache_control[32];        /* on every file and listing: no-cache, or -m's max-age */
+    struct secret {
+        const char *text;          /* "user:password", a line of the -a file */
+        size_t len;
+    } *user;
+    int user_count;                /* users of the -a file; 0: no authentication */
+    char *users_text;
     int conns, fd_end;             /* open connections; one past the highest socket in use */
     long long now;                 /* monotonic ms, read once per round */
     long long started;             /* monotonic ms at start, for the trace */
@@ -822,10 +839,13 @@ struct entry {
     time_t mtime;
 };
 
-/* Orders listing entries by name, bytewise. */
+/* Orders listing entries as people look for them: directories first, then files, each in natural order. */
 static int entry_compare(const void *a, const void *b)
 {
-    return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
+    const struct entry *x = a, *y = b;
+    if (x->is_dir != y->is_dir)
+        return x->is_dir ? -1 : 1;
+    return http_name_compare(x->name, y->name);
 }
 
 /* Makes room for need more bytes in a heap-backed buffer; returns 0 when memory runs out. */
@@ -1035,6 +1055,21 @@ static struct cached *cache_fill(struct server *s, const char *path, int fd, con
     return e;
 }
 
+/* Makes bytes [first, end) of the open file fd r's body; r takes fd over. */
+static void reply_file(struct server *s, struct reply *r, int fd, off_t first, off_t end)
+{
+    if (s->files_above && fd < SET_CAPACITY) { /* leave the numbers select() can watch to sockets */
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, SET_CAPACITY);
+        if (high >= 0) {
+            close(fd);
+            fd = high;
+        }
+    }
+    r->file = fd;
+    r->file_off = first;
+    r->file_end = end;
+}
+
 /*
  * Decides the answer about one representation of a file, whose content type, ETag, Last-Modified and
  * Vary r already holds: the validators and Range decide the status. The body comes from the open file
@@ -1063,16 +1098,7 @@ static void conn_decide_file(struct server *s, struct conn *c, struct reply *r, 
         r->mem_len = (size_t)r->head.content_length;
         return;
     }
-    if (s->files_above && fd < SET_CAPACITY) { /* leave the numbers select() can watch to sockets */
-        int high = fcntl(fd, F_DUPFD_CLOEXEC, SET_CAPACITY);
-        if (high >= 0) {
-            close(fd);
-            fd = high;
-        }
-    }
-    r->file = fd;
-    r->file_off = first;
-    r->file_end = last + 1;
+    reply_file(s, r, fd, first, last + 1);
 }
 
 /*
@@ -1174,18 +1200,15 @@ static enum http_status conn_decide_directory(struct server *s, struct conn *c, 
     return HTTP_OK;
 }
 
-/* Finds what a GET or HEAD names and decides its answer; returns an error status when there is none. */
-static enum http_status conn_decide_target(struct server *s, struct conn *c, struct reply *r)
+/*
+ * Decides the answer for a clean path (PATH_TEXT_MAX bytes): the file, the directory's index or listing,
+ * or a redirect that adds a directory's slash (the target's query after it). Returns an error status when
+ * there is none: 404 when nothing has that name.
+ */
+static enum http_status conn_decide_path(struct server *s, struct conn *c, struct reply *r, char *path,
+                                         const char *query, size_t query_len)
 {
-    char path[PATH_TEXT_MAX];
-    size_t query;
-    const char *target = c->buf->in + c->req.target.off;
     struct stat st;
-    enum http_status status = http_target_path(target, c->req.target.len, path, HTTP_HEAD_MAX + 2, &query);
-    if (status != HTTP_OK)
-        return status;
-    if (http_path_hidden(path))
-        return HTTP_NOT_FOUND;
     size_t path_len = strlen(path);
     struct cached *e = NULL;
     if (path[path_len - 1] == '/') { /* a directory's index.html, or its listing, may be in memory */
@@ -1213,7 +1236,7 @@ static enum http_status conn_decide_target(struct server *s, struct conn *c, str
         close(fd);
         http_buf_url(&b, path, path_len);
         http_buf_put(&b, "/", 1);
-        http_buf_put(&b, target + query, c->req.target.len - query);
+        http_buf_put(&b, query, query_len);
         r->location[b.overflow ? 0 : b.len] = '\0';
         return b.overflow ? HTTP_URI_TOO_LONG : HTTP_MOVED_PERMANENTLY;
     }
@@ -1227,17 +1250,90 @@ static enum http_status conn_decide_target(struct server *s, struct conn *c, str
     return HTTP_OK;
 }
 
+/*
+ * Finds what a request names and decides its answer; returns an error status when there is none. OPTIONS
+ * learns only that the name exists (204). With -s, a GET or HEAD of a missing name gets the root's index.
+ */
+static enum http_status conn_decide_target(struct server *s, struct conn *c, struct reply *r)
+{
+    char path[PATH_TEXT_MAX];
+    size_t query;
+    const char *target = c->buf->in + c->req.target.off;
+    struct stat st;
+    if (c->req.method == HTTP_METHOD_OPTIONS && c->req.target.len == 1 && target[0] == '*')
+        return HTTP_NO_CONTENT; /* about the server as a whole */
+    enum http_status status = http_target_path(target, c->req.target.len, path, HTTP_HEAD_MAX + 2, &query);
+    if (status != HTTP_OK)
+        return status;
+    if (http_path_hidden(path))
+        return HTTP_NOT_FOUND;
+    if (c->req.method == HTTP_METHOD_OPTIONS)
+        return fstatat(s->root_fd, relative(path), &st, 0) == 0 ? HTTP_NO_CONTENT : status_from_errno(errno);
+    status = conn_decide_path(s, c, r, path, target + query, c->req.target.len - query);
+    if (status == HTTP_NOT_FOUND && s->spa) {
+        strcpy(path, "/index.html");
+        status = conn_decide_path(s, c, r, path, "", 0);
+    }
+    return status;
+}
+
+/*
+ * Makes a 404's body the root's 404.html, when there is one; the status stays 404. It is read from
+ * disk each time, so an edit shows at once.
+ */
+static void conn_decide_not_found(struct server *s, struct reply *r)
+{
+    struct stat st;
+    int fd = server_open(s, s->root_fd, "404.html");
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return;
+    }
+    r->page = 0;
+    r->head.content_type = "text/html";
+    r->head.content_length = (long long)st.st_size;
+    reply_file(s, r, fd, 0, st.st_size);
+}
+
+/*
+ * Says whether the request carries the credentials of a user in the -a file. Every user is compared,
+ * each in constant time, so the time taken says nothing about how close a guess came.
+ */
+static int conn_authorized(const struct server *s, const struct conn *c)
+{
+    const struct http_span *f = &c->req.field[HTTP_FIELD_AUTHORIZATION];
+    char given[HTTP_CREDENTIALS_MAX];
+    size_t len = 0;
+    int ok = 0;
+    if (f->off == 0 || !http_basic_credentials(c->buf->in + f->off, f->len, given, sizeof given, &len))
+        return 0;
+    for (int i = 0; i < s->user_count; i++)
+        ok |= http_secret_equal(given, len, s->user[i].text, s->user[i].len);
+    return ok;
+}
+
 /* Decides the whole answer to the request just parsed (or failed with status), before any byte is sent. */
 static void conn_decide(struct server *s, struct conn *c, enum http_status status, struct reply *r)
 {
     memset(r, 0, offsetof(struct reply, etag)); /* the text buffers after it are written before they are read */
     r->file = -1;
+    if (status == HTTP_OK && s->user_count > 0 && !conn_authorized(s, c))
+        status = HTTP_UNAUTHORIZED;
     if (status == HTTP_OK)
         status = conn_decide_target(s, c, r);
-    if (status != HTTP_OK) { /* a page about the error, or the redirect */
+    if (status == HTTP_OK) {
+        r->head.cache_control = s->cache_control;
+    } else if (status == HTTP_NO_CONTENT) {
+        r->head = (struct http_response){ .status = status };
+    } else { /* a page about the error, or the redirect */
         r->head = (struct http_response){ .status = status,
-                                          .location = status == HTTP_MOVED_PERMANENTLY ? r->location : NULL };
+                                          .location = status == HTTP_MOVED_PERMANENTLY ? r->location : NULL,
+                                          .realm = AUTH_REALM };
         r->page = 1;
+        if (status == HTTP_NOT_FOUND)
+            conn_decide_not_found(s, r);
     }
 }
 
@@ -1247,6 +1343,7 @@ static void conn_start(struct server *s, struct conn *c, struct reply *r)
     struct http_buf b = { c->buf->out, 0, sizeof c->buf->out, 0 }; /* fits: Location and type are bounded */
     int head_only = c->req.method == HTTP_METHOD_HEAD;
     r->head.date = s->date;
+    r->head.extra_fields = s->extra_fields;
     r->head.close = !c->keep_alive;
     r->head.keep_alive_echo = c->keep_alive && c->req.minor == 0;
     if (r->page) {
@@ -1529,7 +1626,7 @@ static void server_refuse(struct server *s, int fd)
 {
     char out[HTTP_RESPONSE_HEAD_MAX];
     struct http_buf b = { out, 0, sizeof out, 0 };
-    struct http_response r = { .status = HTTP_UNAVAILABLE, .date = s->date, .close = 1 };
+    struct http_response r = { .status = HTTP_UNAVAILABLE, .date = s->date, .close = 1, .extra_fields = s->extra_fields };
     http_format_page(&b, &r, 0);
     if (send(fd, out, b.len, 0) < 0)
         trace(s, "  fd %d: 503 not sent: %s", fd, strerror(errno));
@@ -1718,17 +1815,33 @@ static int server_run(struct server *s, const sigset_t *wait_mask)
     return 0;
 }
 
-/* Opens the listening socket on addr:port through getaddrinfo; exits with 2 when it cannot. */
-static int listen_on(const char *addr, const char *port, char *shown, size_t shown_len)
+/* Says why the listening socket could not be had, and what to try next. */
+static void listen_failed(const char *addr, const char *port, int err)
+{
+    if (err == EADDRINUSE)
+        fprintf(stderr, "server: port %s on %s is already in use (by another server, or an earlier run); choose "
+                        "another with -p PORT, or -p 0 for any free port\n", port, addr);
+    else if ((err == EACCES || err == EPERM) && atoi(port) > 0 && atoi(port) < 1024)
+        fprintf(stderr, "server: port %s is privileged (below 1024) and this user may not bind it; use a port "
+                        "above 1024, such as -p 8080\n", port);
+    else if (err == EADDRNOTAVAIL)
+        fprintf(stderr, "server: %s is not an address of this machine; use -b 127.0.0.1 for this machine only, "
+                        "or -b 0.0.0.0 to share on the network\n", addr);
+    else
+        fprintf(stderr, "server: cannot listen on %s port %s: %s\n", addr, port, strerror(err));
+    exit(2);
+}
+
+/* Opens the listening socket on addr:port through getaddrinfo and says where it is; exits with 2 when it cannot. */
+static int listen_on(const char *addr, const char *port, struct sockaddr_storage *sa)
 {
     struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM };
     struct addrinfo *list, *ai;
-    struct sockaddr_storage sa;
-    socklen_t len = sizeof sa;
-    char host[ADDR_TEXT_MAX], serv[PORT_TEXT_MAX];
+    socklen_t len = sizeof *sa;
     int fd = -1, one = 1, err = getaddrinfo(addr, port, &hints, &list);
     if (err != 0) {
-        fprintf(stderr, "server: %s: %s\n", addr, gai_strerror(err));
+        fprintf(stderr, "server: -b %s: %s; give a numeric address such as 127.0.0.1 or ::1\n", addr,
+                gai_strerror(err));
         exit(2);
     }
     for (ai = list; ai != NULL; ai = ai->ai_next) {
@@ -1746,22 +1859,105 @@ static int listen_on(const char *addr, const char *port, char *shown, size_t sho
         fd = -1;
     }
     freeaddrinfo(list);
-    if (fd < 0) {
-        fprintf(stderr, "server: cannot listen on %s port %s: %s\n", addr, port, strerror(err ? err : errno));
-        exit(2);
-    }
+    if (fd < 0)
+        listen_failed(addr, port, err ? err : errno);
     if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+        getsockname(fd, (struct sockaddr *)sa, &len) < 0) {
         fprintf(stderr, "server: listening socket: %s\n", strerror(errno));
         exit(1);
     }
-    if ((err = getnameinfo((struct sockaddr *)&sa, len, host, sizeof host, serv, sizeof serv,
-                           NI_NUMERICHOST | NI_NUMERICSERV)) != 0) {
-        fprintf(stderr, "server: listening socket: %s\n", gai_strerror(err));
-        exit(1);
-    }
-    snprintf(shown, shown_len, sa.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
     return fd;
+}
+
+/* Writes "http://ADDR:PORT/" for a socket address (IPv6 in brackets) into out; returns 0 when it cannot. */
+static int url_of(const struct sockaddr *sa, socklen_t len, char *out, size_t cap)
+{
+    char host[ADDR_TEXT_MAX], serv[PORT_TEXT_MAX];
+    if (getnameinfo(sa, len, host, sizeof host, serv, sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        return 0;
+    snprintf(out, cap, sa->sa_family == AF_INET6 ? "http://[%s]:%s/" : "http://%s:%s/", host, serv);
+    return 1;
+}
+
+/* Says whether an address is a loopback one: 127.0.0.0/8 or ::1 (also as ::ffff:127.x.x.x). */
+static int is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+}
+
+/* Says whether a bound address is a wildcard one (0.0.0.0 or ::), which takes clients on every interface. */
+static int is_wildcard(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr == htonl(INADDR_ANY);
+    return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
+}
+
+/*
+ * Writes one line per address a wildcard bind can be reached at, so a phone on the same network can
+ * open one: every interface's IPv4 address (and IPv6, bound to ::), link-local ones left out, since
+ * browsers cannot open them. Without getifaddrs, the host name stands in.
+ */
+static void announce_interfaces(struct http_buf *b, const struct sockaddr_storage *bound)
+{
+    unsigned short port = bound->ss_family == AF_INET ? ((const struct sockaddr_in *)(const void *)bound)->sin_port
+                                                      : ((const struct sockaddr_in6 *)(const void *)bound)->sin6_port;
+#ifdef USE_GETIFADDRS
+    char url[ADDR_TEXT_MAX + PORT_TEXT_MAX + 16];
+    struct ifaddrs *list;
+    if (getifaddrs(&list) == 0) {
+        for (int loopback = 1; loopback >= 0; loopback--) /* this machine's address first */
+            for (struct ifaddrs *i = list; i != NULL; i = i->ifa_next) {
+                struct sockaddr_storage sa;
+                if (i->ifa_addr == NULL || (i->ifa_addr->sa_family != AF_INET &&
+                                            (i->ifa_addr->sa_family != AF_INET6 || bound->ss_family != AF_INET6)))
+                    continue;
+                socklen_t len = i->ifa_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+                                                                  : sizeof(struct sockaddr_in6);
+                memcpy(&sa, i->ifa_addr, len);
+                if (sa.ss_family == AF_INET) {
+                    ((struct sockaddr_in *)(void *)&sa)->sin_port = port;
+                } else {
+                    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)(void *)&sa;
+                    if (IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr))
+                        continue;
+                    a6->sin6_port = port;
+                }
+                if (is_loopback((struct sockaddr *)&sa) == loopback && url_of((struct sockaddr *)&sa, len, url, sizeof url))
+                    http_buf_printf(b, "  %s\n", url);
+            }
+        freeifaddrs(list);
+        return;
+    }
+    fprintf(stderr, "server: getifaddrs: %s; showing the host name instead\n", strerror(errno));
+#endif
+    char host[256];
+    if (gethostname(host, sizeof host) == 0) {
+        host[sizeof host - 1] = '\0';
+        http_buf_printf(b, "  http://%s:%u/\n", host, (unsigned)ntohs(port));
+    }
+}
+
+/*
+ * Prints the startup lines: "Serving ROOT on URL" first (tests and scripts read the port from it), then
+ * every URL a wildcard bind answers at, or, bound to loopback, that only this machine can connect.
+ */
+static void server_announce(struct server *s, const char *root, const struct sockaddr_storage *bound)
+{
+    char url[ADDR_TEXT_MAX + PORT_TEXT_MAX + 16] = "http://?/";
+    socklen_t len = bound->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    struct http_buf b = output_space(&s->log, 0);
+    url_of((const struct sockaddr *)bound, len, url, sizeof url);
+    http_buf_printf(&b, "Serving %s on %s\n", root, url);
+    if (is_wildcard((const struct sockaddr *)bound))
+        announce_interfaces(&b, bound);
+    else if (is_loopback((const struct sockaddr *)bound))
+        http_buf_printf(&b, "  Only this machine can connect; -b 0.0.0.0 shares it on your network.\n");
+    output_commit(&s->log, &b);
+    output_flush(&s->log);
 }
 
 /* Counts the descriptors open below limit (inherited ones, the root, the listener), and those a set could hold. */
@@ -1864,35 +2060,269 @@ static void server_load_mime(struct server *s)
     close(fd);
 }
 
-/* Prints the usage text. */
-static void usage(FILE *out)
+/* One command-line option: its letter, its long name, and whether a value follows it. */
+struct option {
+    char letter;
+    const char *name;
+    int takes_value;
+};
+
+static const struct option options[] = {
+    { 'p', "port", 1 }, { 'b', "bind", 1 }, { 'r', "root", 1 }, { 't', "timeout", 1 }, { 'c', "max-conns", 1 },
+    { 'H', "header", 1 }, { 'm', "max-age", 1 }, { 's', "spa", 0 }, { 'a', "auth", 1 }, { 'u', "user", 1 },
+    { 'L', "no-listing", 0 }, { 'q', "quiet", 0 }, { 'v', "verbose", 0 }, { 'h', "help", 0 }, { 'V', "version", 0 },
+};
+#define OPTION_COUNT (sizeof options / sizeof options[0])
+
+/* What the command line asked for, beyond what goes straight into the server. */
+struct settings {
+    const char *program, *port, *addr, *root, *dir, *users_file, *user;
+    int cap_given, root_given, user_given;
+    struct http_buf extra;
+};
+
+/* Prints the usage text: every option, short and long. */
+static void usage(FILE *out, const char *program)
 {
     fprintf(out,
-            "usage: server [-p PORT] [-b ADDR] [-r ROOT] [-t SECONDS] [-c MAXCONN] [-L] [-q] [-v] [-h]\n"
-            "  -p PORT      TCP port; default 8080; 0 picks a free port\n"
-            "  -b ADDR      address to bind, IPv4 or IPv6; default 127.0.0.1\n"
-            "  -r ROOT      directory to serve; default ./public\n"
-            "  -t SECONDS   time limit for a request head, an idle connection or a stalled download;"
-            " default %d\n"
-            "  -c MAXCONN   most connections open at once; default: what the descriptor limit allows\n"
-            "  -L           no directory listings\n"
-            "  -q           no access log\n"
-            "  -v           trace the select() loop on stderr (teaching mode)\n"
-            "  -h           this help\n",
-            TIMEOUT_DEFAULT);
+            "usage: %s [options] [DIR]\n"
+            "Serves DIR (default ./public) over HTTP from one select() loop.\n"
+            "  -p, --port PORT         TCP port; default 8080; 0 picks a free port\n"
+            "  -b, --bind ADDR         address to bind, IPv4 or IPv6; default 127.0.0.1 (this machine only);\n"
+            "                          0.0.0.0 or :: shares on the network\n"
+            "  -r, --root DIR          directory to serve, the same as DIR; default ./public\n"
+            "  -t, --timeout SECONDS   time limit for a request head, an idle connection or a stalled\n"
+            "                          download; default %d\n"
+            "  -c, --max-conns N       most connections open at once; default: what the descriptor limit allows\n"
+            "  -H, --header 'NAME: VALUE'\n"
+            "                          add a header to every response; repeatable\n"
+            "  -m, --max-age SECONDS   Cache-Control: max-age=SECONDS on files, instead of no-cache\n"
+            "  -s, --spa               single-page app: a missing path gets the root's index.html\n"
+            "  -a, --auth FILE         basic authentication for the user:password lines of FILE\n"
+            "  -u, --user USER         started as root: the user to serve as, after binding; default " DEFAULT_USER "\n"
+            "  -L, --no-listing        no directory listings\n"
+            "  -q, --quiet             no access log\n"
+            "  -v, --verbose           trace the select() loop on stderr (teaching mode)\n"
+            "  -h, --help              this help\n"
+            "  -V, --version           the version\n"
+            "A 404.html in the root is the body of every 404.\n",
+            program, TIMEOUT_DEFAULT);
 }
 
-/* Parses a decimal option argument in [min, max], or exits with 2. */
-static long option_number(int opt, const char *arg, long min, long max)
+/* Ends the program with a usage error: one line saying what is wrong, and where help is. */
+static void usage_error(const struct settings *set, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "server: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "; see %s --help\n", set->program);
+    exit(2);
+}
+
+/* Parses a decimal option value in [min, max], or exits with 2; shown is the option as it was typed. */
+static long option_number(const char *shown, const char *arg, long min, long max)
 {
     char *end;
     errno = 0;
     long v = strtol(arg, &end, 10);
     if (errno != 0 || end == arg || *end != '\0' || v < min || v > max) {
-        fprintf(stderr, "server: -%c wants a number from %ld to %ld, not '%s'\n", opt, min, max, arg);
+        fprintf(stderr, "server: %s wants a number from %ld to %ld, not '%s'\n", shown, min, max, arg);
         exit(2);
     }
     return v;
+}
+
+/* Applies one option with its value (NULL when it takes none); shown is the option as it was typed. */
+static void option_apply(struct server *s, struct settings *set, char letter, const char *value, const char *shown)
+{
+    const char *why;
+    switch (letter) {
+    case 'p': set->port = value; option_number(shown, value, 0, 65535); break;
+    case 'b': set->addr = value; break;
+    case 'r': set->root = value; set->root_given = 1; break;
+    case 't': s->timeout_ms = option_number(shown, value, 1, 86400) * 1000LL; break;
+    case 'c':
+        s->max_conns = (int)option_number(shown, value, 1, CONNS_OPTION_MAX);
+        set->cap_given = 1;
+        break;
+    case 'H':
+        if ((why = http_header_option(value, &set->extra)) != NULL) {
+            fprintf(stderr, "server: %s '%s': %s\n", shown, value, why);
+            exit(2);
+        }
+        break;
+    case 'm':
+        snprintf(s->cache_control, sizeof s->cache_control, "max-age=%ld", option_number(shown, value, 0, MAX_AGE_MAX));
+        break;
+    case 's': s->spa = 1; break;
+    case 'a': set->users_file = value; break;
+    case 'u': set->user = value; set->user_given = 1; break;
+    case 'L': s->listings = 0; break;
+    case 'q': s->quiet = 1; break;
+    case 'v': s->verbose = 1; break;
+    case 'h': usage(stdout, set->program); exit(0);
+    case 'V': printf("select-server %s\n", HTTP_SERVER_VERSION); exit(0);
+    }
+}
+
+/* Finds an option by its letter, or by its long name (name_len bytes); NULL when there is none. */
+static const struct option *option_find(char letter, const char *name, size_t name_len)
+{
+    for (size_t i = 0; i < OPTION_COUNT; i++)
+        if (name != NULL ? strlen(options[i].name) == name_len && strncmp(options[i].name, name, name_len) == 0
+                         : options[i].letter == letter)
+            return &options[i];
+    return NULL;
+}
+
+/*
+ * Reads the command line: short options (clustered, "-qv", with a value joined or next, "-p0" or
+ * "-p 0"), long ones ("--port 0" or "--port=0"), and one DIR anywhere, "--" ending the options.
+ * getopt_long is not POSIX, so this small table does both. Any mistake exits with 2.
+ */
+static void options_parse(struct server *s, struct settings *set, int argc, char **argv)
+{
+    int only_dirs = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (only_dirs || arg[0] != '-' || arg[1] == '\0') {
+            if (set->dir != NULL)
+                usage_error(set, "one folder to serve, not two ('%s' is the second)", arg);
+            set->dir = arg;
+        } else if (strcmp(arg, "--") == 0) {
+            only_dirs = 1;
+        } else if (arg[1] == '-') {
+            const char *eq = strchr(arg + 2, '=');
+            size_t n = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+            const struct option *o = option_find(0, arg + 2, n);
+            if (o == NULL)
+                usage_error(set, "unknown option '%s'", arg);
+            if (!o->takes_value && eq != NULL)
+                usage_error(set, "'%s' takes no value", arg);
+            if (o->takes_value && eq == NULL && i + 1 == argc)
+                usage_error(set, "%s needs a value", arg);
+            option_apply(s, set, o->letter, !o->takes_value ? NULL : eq ? eq + 1 : argv[++i], arg);
+        } else {
+            for (const char *p = arg + 1; *p != '\0'; p++) {
+                char shown[3] = { '-', *p, '\0' };
+                const struct option *o = option_find(*p, NULL, 0);
+                if (o == NULL)
+                    usage_error(set, "unknown option '%s'", shown);
+                if (o->takes_value && p[1] == '\0' && i + 1 == argc)
+                    usage_error(set, "%s needs a value", shown);
+                if (o->takes_value) {
+                    option_apply(s, set, o->letter, p[1] != '\0' ? p + 1 : argv[++i], shown);
+                    break;
+                }
+                option_apply(s, set, o->letter, NULL, shown);
+            }
+        }
+    }
+    if (set->dir != NULL && set->root_given)
+        usage_error(set, "the folder is given twice, as -r and as '%s'; give one", set->dir);
+    if (set->dir != NULL)
+        set->root = set->dir;
+}
+
+/*
+ * Reads the -a file: one "user:password" per line; empty lines and lines starting with '#' are skipped.
+ * Read once at start, before any privilege is dropped, so the file can stay readable by root alone.
+ */
+static void server_load_users(struct server *s, const struct settings *set)
+{
+    const char *file = set->users_file;
+    struct stat st;
+    size_t have = 0, line = 0;
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        fprintf(stderr, "server: -a %s: %s; give a file of user:password lines\n", file, strerror(errno));
+        exit(2);
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > USERS_FILE_MAX) {
+        fprintf(stderr, "server: -a %s is not a regular file of at most %d bytes; give a file of user:password "
+                        "lines\n", file, USERS_FILE_MAX);
+        exit(2);
+    }
+    if (st.st_mode & S_IROTH)
+        fprintf(stderr, "server: warning: -a %s can be read by every user of this machine; chmod 600 %s\n", file, file);
+    if ((s->users_text = malloc((size_t)st.st_size + 1)) == NULL ||
+        (s->user = malloc(((size_t)st.st_size / 2 + 1) * sizeof *s->user)) == NULL) {
+        fprintf(stderr, "server: -a %s: %s\n", file, strerror(errno));
+        exit(1);
+    }
+    for (ssize_t n = 1; have < (size_t)st.st_size && n != 0; have += n > 0 ? (size_t)n : 0)
+        if ((n = read(fd, s->users_text + have, (size_t)st.st_size - have)) < 0 && errno != EINTR) {
+            fprintf(stderr, "server: -a %s: %s\n", file, strerror(errno));
+            exit(1);
+        }
+    close(fd);
+    s->users_text[have] = '\0';
+    for (char *p = s->users_text, *end; *p != '\0'; p = end) {
+        end = p + strcspn(p, "\n");
+        size_t len = (size_t)(end - p);
+        line++;
+        if (*end == '\n')
+            *end++ = '\0';
+        if (len > 0 && p[len - 1] == '\r')
+            p[--len] = '\0';
+        if (len == 0 || p[0] == '#')
+            continue;
+        if (memchr(p, ':', len) == NULL || p[0] == ':' || len >= HTTP_CREDENTIALS_MAX) {
+            fprintf(stderr, "server: -a %s line %zu: %s; each line is user:password\n", file, line,
+                    len >= HTTP_CREDENTIALS_MAX ? "too long" : "no user name and colon");
+            exit(2);
+        }
+        s->user[s->user_count++] = (struct secret){ p, len };
+    }
+    if (s->user_count == 0) {
+        fprintf(stderr, "server: -a %s holds no user:password line; add one\n", file);
+        exit(2);
+    }
+}
+
+/*
+ * Started as root, gives root up for good before any client is served: supplementary groups, then the
+ * group, then the user, each checked, and then checked again by trying to get root back. Any failure
+ * ends the program, so it never serves as root by accident; -u root keeps root, and says so.
+ */
+static void server_drop_root(const struct settings *set)
+{
+    if (geteuid() != 0) {
+        if (set->user_given)
+            fprintf(stderr, "server: -u %s ignored: only a server started as root changes user\n", set->user);
+        return;
+    }
+    errno = 0;
+    struct passwd *pw = getpwnam(set->user);
+    if (pw == NULL) {
+        fprintf(stderr, "server: started as root, but cannot serve as user '%s': %s; name another with -u USER\n",
+                set->user, errno != 0 ? strerror(errno) : "no such user");
+        exit(1);
+    }
+    if (pw->pw_uid == 0) {
+        fprintf(stderr, "server: warning: serving as root (-u %s): any file root can read can be served\n", set->user);
+        return;
+    }
+    uid_t uid = pw->pw_uid;
+    gid_t gid = pw->pw_gid;
+#ifdef USE_SETGROUPS
+    if (setgroups(1, &gid) < 0) {
+        fprintf(stderr, "server: setgroups: %s; not serving as root\n", strerror(errno));
+        exit(1);
+    }
+#endif
+    if (setgid(gid) < 0 || setuid(uid) < 0) {
+        fprintf(stderr, "server: cannot become user '%s': %s; not serving as root\n", set->user, strerror(errno));
+        exit(1);
+    }
+    gid_t groups[2];
+    int count = getgroups(2, groups); /* without setgroups, root's own supplementary groups must be none */
+    if (setuid(0) == 0 || geteuid() == 0 || getegid() != gid || count < 0 || count > 1 ||
+        (count == 1 && groups[0] != gid)) {
+        fprintf(stderr, "server: root's rights or groups are still held after becoming '%s'; not serving as root\n",
+                set->user);
+        exit(1);
+    }
+    fprintf(stderr, "server: started as root; serving as user '%s' (uid %ld)\n", set->user, (long)uid);
 }
 
 /* Empties every state's queue, before the first connection. */
@@ -1906,37 +2336,24 @@ static void server_init_queues(struct server *s)
 int main(int argc, char **argv)
 {
     struct server *s = &server;
-    const char *port = "8080", *addr = "127.0.0.1", *root = "./public";
-    char shown[ADDR_TEXT_MAX + PORT_TEXT_MAX + 4];
-    int opt, cap_given = 0;
+    struct settings set = { .program = argc > 0 ? argv[0] : "server", .port = "8080", .addr = "127.0.0.1",
+                            .root = "./public", .user = DEFAULT_USER,
+                            .extra = { s->extra_fields, 0, sizeof s->extra_fields - 1, 0 } };
+    struct sockaddr_storage bound;
     s->timeout_ms = TIMEOUT_DEFAULT * 1000LL;
     s->listings = 1;
-    while ((opt = getopt(argc, argv, "p:b:r:t:c:Lqvh")) != -1) {
-        switch (opt) {
-        case 'p': port = optarg; option_number(opt, optarg, 0, 65535); break;
-        case 'b': addr = optarg; break;
-        case 'r': root = optarg; break;
-        case 't': s->timeout_ms = option_number(opt, optarg, 1, 86400) * 1000LL; break;
-        case 'c':
-            s->max_conns = (int)option_number(opt, optarg, 1, CONNS_OPTION_MAX);
-            cap_given = 1;
-            break;
-        case 'L': s->listings = 0; break;
-        case 'q': s->quiet = 1; break;
-        case 'v': s->verbose = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "server: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
+    strcpy(s->cache_control, "no-cache");
+    options_parse(s, &set, argc, argv);
+    s->extra_fields[set.extra.len] = '\0';
+    const char *root = set.root;
     s->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->root_fd < 0) {
-        fprintf(stderr, "server: root %s: %s\n", root, strerror(errno));
+        fprintf(stderr, "server: cannot serve %s: %s; name the folder to serve: %s DIR\n", root, strerror(errno),
+                set.program);
         return 2;
     }
+    if (set.users_file != NULL)
+        server_load_users(s, &set);
     struct sigaction ignore = { .sa_handler = SIG_IGN }, stop = { .sa_handler = on_stop_signal };
     sigset_t stop_set, wait_mask;
     sigemptyset(&stop_set);
@@ -1950,8 +2367,9 @@ int main(int argc, char **argv)
     sigdelset(&wait_mask, SIGINT);
     sigdelset(&wait_mask, SIGTERM);
     server_load_mime(s);
-    s->listen_fd = listen_on(addr, port, shown, sizeof shown);
-    server_fit_descriptors(s, cap_given);
+    s->listen_fd = listen_on(set.addr, set.port, &bound);
+    server_drop_root(&set);
+    server_fit_descriptors(s, set.cap_given);
     server_init_queues(s);
     if (!server_fit_table(s, s->listen_fd) || !server_fit_table(s, STDERR_FILENO)) {
         fprintf(stderr, "server: listening socket %d cannot be watched by select() (FD_SETSIZE %d); "
@@ -1962,10 +2380,7 @@ int main(int argc, char **argv)
     s->started = s->now;
     output_open(&s->log, STDOUT_FILENO);
     output_open(&s->trace, STDERR_FILENO);
-    struct http_buf b = output_space(&s->log, 0);
-    http_buf_printf(&b, "Serving %s on http://%s/\n", root, shown);
-    output_commit(&s->log, &b);
-    output_flush(&s->log);
+    server_announce(s, root, &bound);
     int rc = server_run(s, &wait_mask);
     for (int fd = 0; fd < s->fd_end; fd++)
         if (s->conn[fd] != NULL)
@@ -1979,12 +2394,14 @@ int main(int argc, char **argv)
     close(s->root_fd);
     free(s->mime.entry);
     free(s->mime_text);
+    free(s->user);
+    free(s->users_text);
     free(s->conn);
     free(s->pending);
     struct fdset *sets[SETS];
     for (int i = server_sets(s, sets) - 1; i >= 0; i--)
         fdset_free(sets[i]);
-    b = output_space(&s->log, 256);
+    struct http_buf b = output_space(&s->log, 256);
     http_buf_printf(&b, "Stopped: %llu requests, %llu body bytes sent", s->requests, s->bytes);
     if (s->log.dropped || s->trace.dropped)
         http_buf_printf(&b, "; a slow reader lost %llu log and %llu trace lines", s->log.dropped, s->trace.dropped);

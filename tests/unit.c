@@ -81,7 +81,9 @@ static const struct request_case requests[] = {
     { "get / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_NOT_IMPLEMENTED, NULL, 0, 0, 0, 0 },
     { "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", HTTP_NOT_IMPLEMENTED, NULL, 0, 0, 0, 0 },
     { "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n", HTTP_METHOD_NOT_ALLOWED, NULL, 0, 0, 0, 0 },
-    { "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_METHOD_NOT_ALLOWED, NULL, 0, 0, 0, 0 },
+    { "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_OK, "*", HTTP_METHOD_OPTIONS, 1, 1, -1 },
+    { "OPTIONS /x HTTP/1.1\r\nHost: a\r\nOrigin: http://b\r\n\r\n", HTTP_OK, "/x", HTTP_METHOD_OPTIONS, 1, 1, -1 },
+    { "options / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_NOT_IMPLEMENTED, NULL, 0, 0, 0, 0 },
     { "DELETE /x HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_METHOD_NOT_ALLOWED, NULL, 0, 0, 0, 0 },
 };
 
@@ -558,7 +560,7 @@ static void test_heads(void)
                                 .content_length = 3, .close = 1 };
     http_format_head(&b, &r);
     out[b.len] = '\0';
-    check(strstr(out, "HTTP/1.1 405 Method Not Allowed\r\n") == out && strstr(out, "\r\nAllow: GET, HEAD\r\n") &&
+    check(strstr(out, "HTTP/1.1 405 Method Not Allowed\r\n") == out && strstr(out, "\r\nAllow: GET, HEAD, OPTIONS\r\n") &&
           strstr(out, "\r\nConnection: close\r\n") && !strstr(out, "Last-Modified"), "head", out);
 
     b.len = 0;
@@ -592,7 +594,29 @@ static void test_heads(void)
     check(head_len == b.len && full - b.len == (size_t)page.content_length, "page",
           "head only: the same head, the same Content-Length, no body");
 
-    static const enum http_status statuses[] = { 200, 301, 400, 403, 404, 405, 408, 414, 431, 500, 501, 503, 505 };
+    b.len = 0;
+    r = (struct http_response){ .status = HTTP_NO_CONTENT, .date = "D", .content_type = "text/html",
+                                .extra_fields = "Access-Control-Allow-Origin: *\r\n" };
+    http_format_head(&b, &r);
+    out[b.len] = '\0';
+    check(strstr(out, "HTTP/1.1 204 No Content\r\n") == out && strstr(out, "\r\nAllow: GET, HEAD, OPTIONS\r\n") &&
+          !strstr(out, "Content-Length") && !strstr(out, "Content-Type") &&
+          strstr(out, "\r\nAccess-Control-Allow-Origin: *\r\n\r\n"), "head", out);
+
+    b.len = 0;
+    r = (struct http_response){ .status = HTTP_UNAUTHORIZED, .date = "D", .realm = "files", .content_length = 0 };
+    http_format_head(&b, &r);
+    out[b.len] = '\0';
+    check(strstr(out, "\r\nWWW-Authenticate: Basic realm=\"files\", charset=\"UTF-8\"\r\n") != NULL, "head", out);
+
+    b.len = 0;
+    r = (struct http_response){ .status = HTTP_NOT_MODIFIED, .date = "D", .etag = "\"e\"", .cache_control = "no-cache" };
+    http_format_head(&b, &r);
+    out[b.len] = '\0';
+    check(strstr(out, "\r\nCache-Control: no-cache\r\n") && !strstr(out, "Content-Length"), "head", out);
+
+    static const enum http_status statuses[] = { 200, 204, 301, 400, 401, 403, 404, 405, 408, 414, 431, 500, 501,
+                                                 503, 505 };
     for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
         check(strcmp(http_reason(statuses[i]), "Unknown") != 0, "reason", http_reason(statuses[i]));
 }
@@ -605,17 +629,21 @@ static void test_listing(void)
     http_format_listing_row(&b, "a <b>&\"c\".txt", 0, 1234, 784111777);
     out[b.len] = '\0';
     check(strstr(out, "href=\"./a%20%3Cb%3E%26%22c%22.txt\"") && strstr(out, ">a &lt;b&gt;&amp;&quot;c&quot;.txt<") &&
-          strstr(out, "<td>1234</td>") && strstr(out, "1994-11-06 08:49"), "listing row", out);
+          strstr(out, "<td class=\"size\" title=\"1234 bytes\">1.2 KiB</td>") &&
+          strstr(out, ">1994-11-06 08:49 UTC</td>"), "listing row", out);
 
     b.len = 0;
     http_format_listing_row(&b, "sub", 1, 4096, 0);
     out[b.len] = '\0';
-    check(strstr(out, "href=\"./sub/\">sub/</a>") && strstr(out, "<td>-</td>"), "listing dir row", out);
+    check(strstr(out, "href=\"./sub/\">sub/</a>") && strstr(out, "<td class=\"size\">-</td>") && !strstr(out, "title"),
+          "listing dir row", out);
 
     b.len = 0;
     http_format_listing_top(&b, "/");
     out[b.len] = '\0';
-    check(strstr(out, "Index of /") && !strstr(out, "../"), "listing top", "no ../ at the root");
+    check(strstr(out, "Index of /") && !strstr(out, "../") && strstr(out, "name=\"viewport\"") &&
+          strstr(out, "<style>") && !strstr(out, "http:") && !strstr(out, "https:"), "listing top",
+          "no ../ at the root; a viewport and an inline stylesheet, no external URL");
     b.len = 0;
     http_format_listing_top(&b, "/a&b/");
     out[b.len] = '\0';
@@ -628,6 +656,108 @@ static void test_listing(void)
     struct http_buf big = { row, 0, sizeof row, 0 };
     http_format_listing_row(&big, name, 1, 0, 0);
     check(!big.overflow, "listing row", "a 255-byte name of the worst character fits HTTP_LISTING_ROW_MAX");
+    memset(name, 0xff, 255); /* not UTF-8: each byte shown as a marked \xFF */
+    big.len = 0;
+    http_format_listing_row(&big, name, 0, 0, 0);
+    check(!big.overflow, "listing row", "a 255-byte name of bytes that are not UTF-8 fits HTTP_LISTING_ROW_MAX");
+
+    static const struct {
+        const char *name, *shown;
+    } visible[] = {
+        { "photo\xe2\x80\xaegpj.exe", ">photo<mark>\\u202E</mark>gpj.exe<" },
+        { "a\xe2\x81\xa6" "b\xe2\x81\xa9", ">a<mark>\\u2066</mark>b<mark>\\u2069</mark><" },
+        { "zero\xe2\x80\x8bwidth", ">zero<mark>\\u200B</mark>width<" },
+        { "tag\xf3\xa0\x80\x81", ">tag<mark>\\U000E0001</mark><" },
+        { "bell\x07\x7f", ">bell<mark>\\u0007</mark><mark>\\u007F</mark><" },
+        { "bad\xc0\xafutf8\xed\xa0\x80", ">bad<mark>\\xC0</mark><mark>\\xAF</mark>utf8<mark>\\xED</mark>"
+                                         "<mark>\\xA0</mark><mark>\\x80</mark><" },
+        { "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x93\xb7", ">caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x93\xb7<" },
+    };
+    for (size_t i = 0; i < sizeof visible / sizeof visible[0]; i++) {
+        b.len = 0;
+        http_format_listing_row(&b, visible[i].name, 0, 1, 0);
+        out[b.len] = '\0';
+        check(strstr(out, visible[i].shown) != NULL, "listing name shown", out);
+    }
+    b.len = 0;
+    http_format_listing_row(&b, "photo\xe2\x80\xaegpj.exe", 0, 1, 0);
+    out[b.len] = '\0';
+    check(strstr(out, "href=\"./photo%E2%80%AEgpj.exe\"") != NULL, "listing link", "the link keeps the real name");
+
+    static const struct {
+        long long size;
+        const char *shown;
+    } sizes[] = {
+        { 0, ">0 B<" }, { 1023, ">1023 B<" }, { 1024, ">1.0 KiB<" }, { 4300, ">4.2 KiB<" },
+        { 1048524, ">1023.9 KiB<" }, { 1048575, ">1.0 MiB<" }, { 5368709120LL, ">5.0 GiB<" },
+        { 9223372036854775807LL, ">8.0 EiB<" },
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        b.len = 0;
+        http_format_listing_row(&b, "f", 0, sizes[i].size, 0);
+        out[b.len] = '\0';
+        check(strstr(out, sizes[i].shown) != NULL, "listing size", out);
+    }
+}
+
+/* Natural order: numbers by value, case folded, byte order breaking ties; a total order. */
+static void test_name_order(void)
+{
+    static const char *const sorted[] = { "a", "A1", "a02", "a2", "a10", "b", "file2", "file10", "file13",
+                                          "file138", "file0138x", "file138x", "README", "z9", "z10", "\xc3\xa9" };
+    size_t n = sizeof sorted / sizeof sorted[0];
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            int c = http_name_compare(sorted[i], sorted[j]);
+            char detail[128];
+            snprintf(detail, sizeof detail, "%s vs %s gave %d", sorted[i], sorted[j], c);
+            check(i < j ? c < 0 : i > j ? c > 0 : c == 0, "name order", detail);
+        }
+}
+
+/* -H arguments: good ones become header lines; bad names, bad values and the server's own headers are refused. */
+static void test_header_option(void)
+{
+    char out[HTTP_EXTRA_FIELDS_MAX];
+    struct http_buf b = { out, 0, sizeof out, 0 };
+    check(http_header_option("Access-Control-Allow-Origin:  * \t", &b) == NULL && b.len == 32 &&
+          memcmp(out, "Access-Control-Allow-Origin: *\r\n", 32) == 0, "-H", "a good header, its value trimmed");
+    check(http_header_option("X-Empty:", &b) == NULL, "-H", "an empty value is allowed");
+    static const char *const bad[] = { "NoColon", ": v", "Bad Name: v", "Bad\"Name: v", "X: a\rb", "X: a\nb",
+                                       "X: a\x01", "X: \x7f", "content-length: 5", "Date: x", "Server: x",
+                                       "Connection: close", "cache-control: max-age=1", "Transfer-Encoding: x",
+                                       "Content-Type: text/plain", "Location: /", "WWW-Authenticate: x" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t len = b.len;
+        check(http_header_option(bad[i], &b) != NULL && b.len == len, "-H refused", bad[i]);
+    }
+    char long_value[HTTP_EXTRA_FIELDS_MAX + 8];
+    memset(long_value, 'v', sizeof long_value - 1);
+    memcpy(long_value, "X-Long: ", 8);
+    long_value[sizeof long_value - 1] = '\0';
+    check(http_header_option(long_value, &b) != NULL, "-H refused", "longer than HTTP_EXTRA_FIELDS_MAX");
+}
+
+/* Basic credentials: decoded from base64 strictly; another scheme, bad base64 or too long gives 0. */
+static void test_credentials(void)
+{
+    char out[64];
+    size_t n = 0;
+    static const char *const good = "Basic dXNlcjpwYXNz"; /* user:pass */
+    check(http_basic_credentials(good, strlen(good), out, sizeof out, &n) == 1 && n == 9 &&
+          memcmp(out, "user:pass", 9) == 0, "basic", good);
+    check(http_basic_credentials("basic  YTpi", 11, out, sizeof out, &n) == 1 && n == 3 && memcmp(out, "a:b", 3) == 0,
+          "basic", "scheme without case, several spaces, no padding");
+    check(http_basic_credentials("Basic YTpiYw==", 14, out, sizeof out, &n) == 1 && n == 4 &&
+          memcmp(out, "a:bc", 4) == 0, "basic", "padding");
+    static const char *const bad[] = { "Bearer dXNlcjpwYXNz", "Basic", "Basic ", "Basic dXNl*jpw", "Basic YTpiY===",
+                                       "Basic YTpiYw=", "Basic YTpiY", "Basic YTpi YTpi", "BasicYTpi" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        check(http_basic_credentials(bad[i], strlen(bad[i]), out, sizeof out, &n) == 0, "basic refused", bad[i]);
+    check(http_basic_credentials(good, strlen(good), out, 8, &n) == 0, "basic refused", "longer than cap");
+    check(http_secret_equal("a:b", 3, "a:b", 3) && !http_secret_equal("a:c", 3, "a:b", 3) &&
+          !http_secret_equal("a:b", 3, "a:bc", 4) && !http_secret_equal("a:bc", 4, "a:b", 3) &&
+          !http_secret_equal("", 0, "a", 1) && http_secret_equal("", 0, "", 0), "secret compare", "equal only when equal");
 }
 
 int main(void)
@@ -648,6 +778,9 @@ int main(void)
     test_escaping();
     test_heads();
     test_listing();
+    test_name_order();
+    test_header_option();
+    test_credentials();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
