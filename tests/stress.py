@@ -434,6 +434,7 @@ CASES = [
 
 def main():
     root = tempfile.mkdtemp(prefix="stress-root-")
+    os.chmod(root, 0o755)  # started as root, the server serves as nobody
     with open(os.path.join(root, "small.bin"), "wb") as f:
         f.write(os.urandom(1024))
     with open(os.path.join(root, "big.bin"), "wb") as f:
