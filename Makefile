@@ -58,7 +58,17 @@ build/fdcost: tests/fdcost.c | build
 bench: server build/loadgen build/fdcost
 	bash tests/bench.sh
 
+# Installs ./server as PREFIX/bin/select-server (under DESTDIR when packaging); -h and the README are its manual.
+PREFIX ?= /usr/local
+install: server
+	mkdir -p $(DESTDIR)$(PREFIX)/bin
+	cp server $(DESTDIR)$(PREFIX)/bin/select-server
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/select-server
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/select-server
+
 clean:
 	rm -rf server build
 
-.PHONY: test fuzz stress bench demo clean
+.PHONY: test fuzz stress bench demo clean install uninstall

@@ -2194,8 +2194,10 @@ static void options_parse(struct server *s, struct settings *set, int argc, char
             const char *eq = strchr(arg + 2, '=');
             size_t n = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
             const struct option *o = option_find(0, arg + 2, n);
-            if (o == NULL)
-                usage_error(set, "unknown option '%s'", arg);
+            if (o == NULL) {
+                fprintf(stderr, "server: unknown option '%.*s'; see %s --help\n", (int)(n + 2), arg, set->program);
+                exit(2);
+            }
             if (!o->takes_value && eq != NULL)
                 usage_error(set, "'%s' takes no value", arg);
             if (o->takes_value && eq == NULL && i + 1 == argc)

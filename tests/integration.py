@@ -98,8 +98,8 @@ def wait_until(pred, timeout, what, interval=0.02):
 class Server:
     """A running server: BINARY -p 0 -r ROOT ARGS; stdout read by a thread, stderr kept in a file."""
 
-    def __init__(self, binary, root, args=(), preexec_fn=None, pass_fds=()):
-        self.cmd = [binary, "-p", "0", "-r", root, *args]
+    def __init__(self, binary, root, args=(), preexec_fn=None, pass_fds=(), positional=False):
+        self.cmd = [binary, "-p", "0", *args, root] if positional else [binary, "-p", "0", "-r", root, *args]
         self.lines = []
         self.cond = threading.Condition()
         self.rc = None
@@ -116,7 +116,7 @@ class Server:
         self.reader.start()
         try:
             line = self.wait_line(lambda l: True, 15, "the Serving line")  # it must be the first line
-            m = re.match(r"^Serving (.*) on http://(127\.0\.0\.1|\[[0-9a-fA-F:.]+\]):(\d+)/$", line)
+            m = re.match(r"^Serving (.*) on http://(127\.0\.0\.1|0\.0\.0\.0|\[[0-9a-fA-F:.]+\]):(\d+)/$", line)
             check(m is not None, f"unexpected first line {line!r}")
             eq(m.group(1), root, "root in the Serving line")
             self.host, self.port = m.group(2), int(m.group(3))
@@ -331,10 +331,11 @@ class Client:
         return out
 
     def read_response(self, head_only=False, timeout=None):
-        """Reads one response; head_only for the answer to HEAD (no body whatever Content-Length says)."""
+        """Reads one response; head_only for the answer to HEAD (no body whatever Content-Length says).
+        A 204 or 304 never has a body (RFC 9112 section 6.3)."""
         resp = self.read_head(timeout)
         n = resp.content_length()
-        if head_only:
+        if head_only or resp.status in (204, 304):
             return resp
         if n is None:
             resp.body = self.buf + self.read_to_eof(timeout or self.timeout)[0]
@@ -389,9 +390,10 @@ def exchange(port, raw, head_only=False, timeout=5.0):
         return r
 
 
-def fetch(port, path, **kw):
-    """GET path with Connection: close on a fresh connection."""
-    return exchange(port, get(path, extra=b"Connection: close\r\n"), **kw)
+def fetch(port, path, method=b"GET", extra=b"", **kw):
+    """GET (or method) path with Connection: close on a fresh connection."""
+    kw.setdefault("head_only", method == b"HEAD")
+    return exchange(port, get(path, method=method, extra=extra + b"Connection: close\r\n"), **kw)
 
 
 def check_common(r, expect_body=True):
@@ -523,6 +525,7 @@ class Ctx:
         self.put("future.bin", bytes(range(100)))
         os.utime(os.path.join(self.root, "future.bin"), (time.time() + 3600, time.time() + 3600))
         self.put("cal.ics", b"BEGIN:VCALENDAR\nEND:VCALENDAR\n")
+        self.put("users-bad", b"# a users file whose line has no colon\nalice\n")
 
     def start_shared(self):
         """Starts the default server most tests share; on failure the tests that need it fail."""
@@ -986,7 +989,7 @@ def test_directory_index(ctx):
 
 def listing_rows(body):
     """(href, text, size) for each row link of a listing."""
-    rows = re.findall(rb'<a href="([^"]*)">([^<]*)</a></td><td class="size"[^>]*>([^<]*)</td>', body)
+    rows = re.findall(rb'<a href="([^"]*)">((?:[^<]|</?mark>)*)</a></td><td class="size"[^>]*>([^<]*)</td>', body)
     return [(h.decode(), t.decode(), s.decode()) for h, t, s in rows]
 
 
@@ -1618,13 +1621,22 @@ CLI_BAD = [
     ("bad_flag", ["-x"]), ("port_70000", ["-p", "70000"]), ("port_negative", ["-p", "-1"]),
     ("port_not_a_number", ["-p", "80a"]), ("timeout_0", ["-t", "0"]), ("maxconn_0", ["-c", "0"]),
     ("maxconn_above_ceiling", ["-c", "4000001"]), ("missing_root", ["-r", "/nonexistent/dir/for/test"]),
-    ("root_is_a_file", ["-r", "@c.txt"]), ("stray_argument", ["-p", "0", "extra"]), ("missing_value", ["-p"]),
+    ("root_is_a_file", ["-r", "@c.txt"]), ("root_and_dir", ["-p", "0", "extra"]), ("missing_value", ["-p"]),
+    ("two_dirs", ["-p", "0", "@sub", "@withindex"]), ("long_unknown", ["--bogus"]),
+    ("long_missing_value", ["--port"]), ("long_flag_with_value", ["--spa=1"]), ("long_bad_port", ["--port=x"]),
+    ("header_content_length", ["-H", "Content-Length: 5"]), ("header_date", ["-H", "date: x"]),
+    ("header_crlf", ["-H", "X-A: a\r\nSet-Cookie: b"]), ("header_lf", ["-H", "X-A: a\nb"]),
+    ("header_bad_name", ["-H", "Bad Name: x"]), ("header_no_colon", ["-H", "X-A"]), ("header_empty_name", ["-H", ": x"]),
+    ("header_too_long", ["-H", "X-A: " + "v" * 1100]), ("max_age_negative", ["-m", "-1"]),
+    ("max_age_not_a_number", ["-m", "1h"]), ("auth_missing_file", ["-a", "/nonexistent/users"]),
+    ("auth_no_colon", ["-a", "@users-bad"]), ("auth_empty_file", ["-a", "@empty.txt"]),
+    ("auth_is_a_directory", ["-a", "@sub"]),
 ]
 
 for _name, _args in CLI_BAD:
-    def _t(ctx, args=_args):
+    def _t(ctx, args=_args, name=_name):
         args = [os.path.join(ctx.root, a[1:]) if a.startswith("@") else a for a in args]
-        if "-r" not in args:
+        if "-r" not in args and name != "two_dirs":
             args = ["-r", ctx.root] + args
         rc, out, err = run_cli(ctx, args)
         eq(rc, 2, f"exit status for {args}")
@@ -1632,17 +1644,6 @@ for _name, _args in CLI_BAD:
         check("Serving" not in out, "it started serving")
     _t.__doc__ = "A bad command line ends with exit 2 and a message on stderr."
     test(_t, name="cli_" + _name)
-
-
-@test
-def test_cli_port_in_use(ctx):
-    """A port already in use: exit 2 with a message."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        s.listen()
-        rc, out, err = run_cli(ctx, ["-p", str(s.getsockname()[1]), "-r", ctx.root])
-        eq(rc, 2, "exit status")
-        check(err.strip(), "no message on stderr")
 
 
 @test
@@ -1749,6 +1750,406 @@ def test_ipv6(ctx):
             c.send(get("/c.txt", host="[::1]"))
             r = c.read_response()
             eq((r.status, r.body), (200, ctx.files["c.txt"]), "response over IPv6")
+
+
+# ---------------------------------------------------------------------------------------------
+# Serving a folder the way people expect: command line, startup lines, headers, caching, access
+
+
+def server_with(ctx, files, *args, **kw):
+    """A dedicated server on a fresh world-readable tree of files {relative name: bytes}; a name ending in
+    '/' makes a directory. Returns (server, root); the caller closes the server and removes root."""
+    root = make_root("server-it-folder-")
+    for name, data in files.items():
+        path = os.path.join(root, name)
+        os.makedirs(path if name.endswith("/") else os.path.dirname(path), mode=0o755, exist_ok=True)
+        if not name.endswith("/"):
+            with open(path.encode(), "wb") as f:
+                f.write(data)
+    try:
+        return Server(ctx.binary, root, args, **kw), root
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+
+
+class Tree:
+    """with Tree(ctx, files, *args) as srv: a server on its own tree, both removed at the end."""
+
+    def __init__(self, ctx, files, *args, **kw):
+        self.srv, self.root = server_with(ctx, files, *args, **kw)
+
+    def __enter__(self):
+        return self.srv
+
+    def __exit__(self, *exc):
+        try:
+            self.srv.__exit__(*exc)
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+@test
+def test_cli_positional_root(ctx):
+    """./server [options] DIR: the folder given as an argument is the root, like -r, and options may follow it."""
+    with Server(ctx.binary, ctx.root, ("-q",), positional=True) as srv:
+        eq(fetch(srv.port, "/c.txt").body, ctx.files["c.txt"], "a file of the positional root")
+    rc, out, err = run_cli(ctx, [os.path.join(ctx.root, "sub"), "-p", "0", "--version"])
+    eq(rc, 0, "DIR before the options, then --version")
+
+
+@test
+def test_cli_long_options(ctx):
+    """Every option has a long form: --opt VALUE and --opt=VALUE both work, and short ones cluster (-qs)."""
+    with ctx.start("--quiet", "--timeout=5", "--max-age", "60", "--header=X-Long: yes", "--no-listing") as srv:
+        r = fetch(srv.port, "/c.txt")
+        eq((r.get("Cache-Control"), r.get("X-Long")), ("max-age=60", "yes"), "--max-age and --header")
+        eq(fetch(srv.port, "/sub/").status, 403, "--no-listing")
+    with ctx.start("-qsm", "7") as srv:
+        r = fetch(srv.port, "/no/such/route")
+        eq((r.status, r.get("Cache-Control"), r.body), (200, "max-age=7", ctx.files["index.html"]), "-qsm 7")
+        srv.stop()
+        check(not any(LOG_RE.match(line) for line in srv.out_lines()), "-q in a cluster")
+
+
+@test
+def test_cli_help_lists_every_option(ctx):
+    """-h and --help print usage on stdout, exit 0, and name every option in short and long form;
+    --version and -V print the version."""
+    for flag in ("-h", "--help"):
+        rc, out, err = run_cli(ctx, [flag])
+        eq(rc, 0, f"exit status of {flag}")
+        for letter, name in (("p", "port"), ("b", "bind"), ("r", "root"), ("t", "timeout"), ("c", "max-conns"),
+                             ("H", "header"), ("m", "max-age"), ("s", "spa"), ("a", "auth"), ("u", "user"),
+                             ("L", "no-listing"), ("q", "quiet"), ("v", "verbose"), ("h", "help"), ("V", "version")):
+            check(re.search(rf"-{letter}, --{name}\b", out), f"{flag} does not list -{letter}, --{name}: {out!r}")
+        check("[DIR]" in out, "usage names DIR")
+    for flag in ("--version", "-V"):
+        rc, out, err = run_cli(ctx, [flag])
+        eq(rc, 0, f"exit status of {flag}")
+        check(re.fullmatch(r"select-server \d+\.\d+\n", out), f"{flag} printed {out!r}")
+
+
+@test
+def test_cli_unknown_option_message(ctx):
+    """An unknown option: one line on stderr naming it and pointing to --help, exit 2."""
+    for bad in ("--bogus", "-x", "--port-number=5"):
+        rc, out, err = run_cli(ctx, ["-r", ctx.root, bad])
+        eq(rc, 2, f"exit status for {bad}")
+        lines = err.strip().splitlines()
+        check(len(lines) == 1 and f"'{bad.split('=')[0]}'" in lines[0] and "--help" in lines[0],
+              f"message for {bad}: {err!r}")
+
+
+@test
+def test_cli_port_in_use(ctx):
+    """A port already in use: exit 2, and the message suggests another port or -p 0."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        rc, out, err = run_cli(ctx, ["-p", str(s.getsockname()[1]), "-r", ctx.root])
+        eq(rc, 2, "exit status")
+        check("already in use" in err and "-p 0" in err and "-p PORT" in err, f"message: {err!r}")
+
+
+@test
+def test_cli_privileged_port_hint(ctx):
+    """A port below 1024 as a normal user: exit 2, and the message suggests a port above 1024."""
+    with open("/proc/sys/net/ipv4/ip_unprivileged_port_start") as f:
+        if int(f.read()) <= 80:
+            raise Skip("this kernel lets every user bind port 80 (net.ipv4.ip_unprivileged_port_start)")
+    nobody = 65534
+
+    def as_nobody():
+        os.setgroups([])
+        os.setgid(nobody)
+        os.setuid(nobody)
+
+    if os.geteuid() != 0:
+        rc, out, err = run_cli(ctx, ["-p", "80", "-r", ctx.root])
+    else:
+        p = subprocess.run([ctx.binary, "-p", "80", "-r", ctx.root], capture_output=True, timeout=5,
+                           preexec_fn=as_nobody, stdin=subprocess.DEVNULL)
+        rc, err = p.returncode, p.stderr.decode()
+    eq(rc, 2, "exit status")
+    check("privileged" in err and "above 1024" in err, f"message: {err!r}")
+
+
+@test
+def test_cli_missing_root_hint(ctx):
+    """A root that does not exist: exit 2, and the message names it and shows how to serve a folder."""
+    missing = os.path.join(ctx.root, "no-such-folder")
+    for args in (["-r", missing], [missing]):
+        rc, out, err = run_cli(ctx, ["-p", "0", *args])
+        eq(rc, 2, f"exit status for {args}")
+        check(missing in err and f"{ctx.binary} DIR" in err, f"message: {err!r}")
+
+
+@test
+def test_startup_loopback_note(ctx):
+    """Bound to loopback, the line after the Serving line says only this machine can connect, and how to share."""
+    with ctx.start("-q") as srv:
+        lines = srv.out_lines()
+        check(len(lines) >= 2 and "Only this machine" in lines[1] and "-b 0.0.0.0" in lines[1],
+              f"startup lines: {lines!r}")
+
+
+@test
+def test_startup_wildcard_urls(ctx):
+    """Bound to 0.0.0.0, the Serving line is followed by one URL per interface address, 127.0.0.1 first, and
+    each one answers; bound to ::, IPv6 addresses are listed too."""
+    with ctx.start("-q", "-b", "0.0.0.0") as srv:
+        urls = [line.strip() for line in srv.out_lines()[1:] if line.startswith("  http://")]
+        check(urls and urls[0] == f"http://127.0.0.1:{srv.port}/", f"startup URLs: {srv.out_lines()!r}")
+        for url in urls:
+            m = re.fullmatch(r"http://(\d+\.\d+\.\d+\.\d+):(\d+)/", url)
+            check(m and int(m.group(2)) == srv.port, f"not an IPv4 URL with the port: {url!r}")
+            with Client(srv.port, host=m.group(1)) as c:
+                c.send(get("/c.txt"))
+                r = c.read_response()
+            eq(r.status, 200, f"GET through {url}")
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError as e:
+        raise Skip(f"IPv4 checked; no IPv6 loopback for the :: case ({e})")
+    with ctx.start("-q", "-b", "::") as srv:
+        urls = [line.strip() for line in srv.out_lines()[1:] if line.startswith("  http://")]
+        check(f"http://[::1]:{srv.port}/" in urls and f"http://127.0.0.1:{srv.port}/" in urls,
+              f"startup URLs bound to :: : {urls!r}")
+
+
+def every_status(port):
+    """Responses for one request of each kind: 200, 206, 304, 301, 404, 400, 405, 416, 501, 505, 204."""
+    etag = fetch(port, "/c.txt").get("ETag")
+    close = b"Connection: close\r\n"
+    raws = [get("/c.txt", extra=close), get("/c.txt", extra=b"Range: bytes=0-3\r\n" + close),
+            get("/c.txt", extra=b"If-None-Match: " + etag.encode() + b"\r\n" + close), get("/sub", extra=close),
+            get("/missing", extra=close), get("/%zz", extra=close), get("/c.txt", method=b"POST", extra=close),
+            get("/c.txt", extra=b"Range: bytes=999-\r\n" + close), get("/c.txt", method=b"BREW", extra=close),
+            b"GET /c.txt HTTP/2.0\r\nHost: t\r\n\r\n", get("/c.txt", method=b"OPTIONS", extra=close)]
+    return [exchange(port, raw) for raw in raws]
+
+
+@test
+def test_header_option_on_every_status(ctx):
+    """-H NAME: VALUE (repeatable) adds its header to every response, whatever the status."""
+    with ctx.start("-q", "-H", "X-Test: yes", "-H", "Access-Control-Allow-Origin:  *  ") as srv:
+        seen = set()
+        for r in every_status(srv.port):
+            seen.add(r.status)
+            eq((r.get("X-Test"), r.get("Access-Control-Allow-Origin")), ("yes", "*"), f"-H headers on {r.status}")
+        eq(seen, {200, 206, 304, 301, 404, 400, 405, 416, 501, 505, 204}, "statuses covered")
+
+
+@test
+def test_options_204(ctx):
+    """OPTIONS on a file or a directory: 204 with Allow: GET, HEAD, OPTIONS and no body, the connection kept;
+    OPTIONS * is 204 too; a missing or hidden name is 404. A CORS preflight passes with -H."""
+    with Client(ctx.port) as c:
+        for path in ("/c.txt", "/sub/", "/sub", "*"):
+            c.send(get(path, method=b"OPTIONS"))
+            r = c.read_response(head_only=True)
+            eq((r.status, r.get("Allow"), r.get("Content-Length")), (204, "GET, HEAD, OPTIONS", None),
+               f"OPTIONS {path}")
+        c.send(get("/c.txt"))
+        eq(c.read_response().body, ctx.files["c.txt"], "a GET on the same connection after the 204s")
+    for path in ("/missing.txt", "/.secret"):
+        eq(fetch(ctx.port, path, method=b"OPTIONS").status, 404, f"OPTIONS {path}")
+    with ctx.start("-q", "-H", "Access-Control-Allow-Origin: *", "-H", "Access-Control-Allow-Headers: *") as srv:
+        r = exchange(srv.port, get("/b.json", method=b"OPTIONS", extra=b"Origin: http://elsewhere.example\r\n"
+                                   b"Access-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: x-a\r\n"),
+                     head_only=True)
+        eq((r.status, r.get("Access-Control-Allow-Origin"), r.get("Access-Control-Allow-Headers")), (204, "*", "*"),
+           "a CORS preflight")
+
+
+@test
+def test_cache_control(ctx):
+    """Files, their 304s and listings carry Cache-Control: no-cache by default; -m SECONDS sends max-age
+    instead; error pages carry none."""
+    r = fetch(ctx.port, "/c.txt")
+    eq(r.get("Cache-Control"), "no-cache", "200 of a file")
+    eq(fetch(ctx.port, "/c.txt", extra=b"If-None-Match: " + r.get("ETag").encode() + b"\r\n").get("Cache-Control"),
+       "no-cache", "its 304")
+    eq(fetch(ctx.port, "/sub/").get("Cache-Control"), "no-cache", "a listing")
+    eq(fetch(ctx.port, "/missing").get("Cache-Control"), None, "a 404 page")
+    with ctx.start("-q", "-m", "3600") as srv:
+        eq(fetch(srv.port, "/c.txt").get("Cache-Control"), "max-age=3600", "-m 3600")
+        eq(fetch(srv.port, "/big50.bin", method=b"HEAD").get("Cache-Control"), "max-age=3600", "-m on a big file")
+
+
+@test
+def test_spa_fallback(ctx):
+    """-s: a GET or HEAD of a missing path gets the root's index.html with 200; files, listings and the
+    dotfile and traversal rules are as without it; without -s a missing path is 404."""
+    index = ctx.files["index.html"]
+    with ctx.start("-q", "-s") as srv:
+        for path in ("/app/route", "/app/route/", "/missing.txt", "/c.txt/below"):
+            r = fetch(srv.port, path)
+            eq((r.status, r.body, r.get("Content-Type")), (200, index, "text/html; charset=utf-8"), f"GET {path}")
+        r = fetch(srv.port, "/deep/link", method=b"HEAD", head_only=True)
+        eq((r.status, r.content_length()), (200, len(index)), "HEAD of a missing path")
+        eq(fetch(srv.port, "/c.txt").body, ctx.files["c.txt"], "a file that exists")
+        eq(fetch(srv.port, "/sub/").status, 200, "a listing")
+        for path in ("/.secret", "/.git/config", "/sub/.hidden"):
+            check_error_page(fetch(srv.port, path), 404)
+        check_error_page(fetch(srv.port, "/../c.txt"), 400)
+    check_error_page(fetch(ctx.port, "/app/route"), 404)
+
+
+@test
+def test_custom_404_page(ctx):
+    """A root holding 404.html: it is the body of every 404 (missing, hidden, OPTIONS aside), the status stays
+    404, HEAD has no body, and the connection is kept."""
+    page = b"<!DOCTYPE html>\n<h1>Nothing here</h1>\n"
+    with Tree(ctx, {"404.html": page, "a.txt": b"a\n", ".hidden": b"h\n"}, "-q") as srv:
+        with Client(srv.port) as c:
+            for path in ("/missing", "/.hidden", "/dir/missing.txt"):
+                c.send(get(path))
+                r = c.read_response()
+                eq((r.status, r.body, r.get("Content-Type")), (404, page, "text/html; charset=utf-8"), f"GET {path}")
+            c.send(get("/missing", method=b"HEAD"))
+            r = c.read_response(head_only=True)
+            eq((r.status, r.content_length()), (404, len(page)), "HEAD of a missing path")
+            c.send(get("/a.txt"))
+            eq(c.read_response().body, b"a\n", "the next request on the connection")
+        eq(fetch(srv.port, "/404.html").status, 200, "the page itself")
+
+
+def listing_names(body):
+    """The names shown by a listing's rows, in order, the ../ row left out."""
+    return [t for h, t, s in listing_rows(body) if h != "../"]
+
+
+@test
+def test_listing_order_and_format(ctx):
+    """A listing: directories first, then files, each in natural order (file2 before file10, byte order
+    breaking ties); human sizes with exact bytes in a title; times as YYYY-MM-DD HH:MM UTC; a viewport
+    and an inline stylesheet, no external URL."""
+    files = {name: b"" for name in ("file10", "file2", "file138", "file13", "File1", "b.txt", "a.txt", "file02")}
+    files.update({"dir10/": b"", "dir9/": b"", "Zdir/": b"", "big.bin": b"x" * 4300, "one.bin": b"1"})
+    with Tree(ctx, files, "-q") as srv:
+        r = fetch(srv.port, "/")
+        eq(listing_names(r.body), ["dir9/", "dir10/", "Zdir/", "a.txt", "b.txt", "big.bin", "File1", "file02", "file2",
+                                   "file10", "file13", "file138", "one.bin"], "order")
+        check(b'<td class="size" title="4300 bytes">4.2 KiB</td>' in r.body, "size of big.bin")
+        check(b'<td class="size" title="1 bytes">1 B</td>' in r.body, "size of one.bin")
+        times = re.findall(rb'<td class="time">([^<]*)</td>', r.body)
+        check(len(times) == 13 and all(re.fullmatch(rb"\d{4}-\d\d-\d\d \d\d:\d\d UTC", t) for t in times),
+              f"times: {times[:3]}")
+        check(b'<meta name="viewport" content="width=device-width, initial-scale=1">' in r.body, "viewport")
+        check(b"<style>" in r.body and not re.search(rb"(src|href)=\"(https?:)?//", r.body), "inline style only")
+
+
+@test
+def test_listing_bidi_and_invisible_names(ctx):
+    """Names holding bidirectional controls or other invisible characters show them as marked escapes, so
+    photo<RLO>gpj.exe cannot pose as photoexe.jpg; the raw characters never reach the page, and the links work."""
+    names = {"photo\u202egpj.exe": "photo<mark>\\u202E</mark>gpj.exe", "iso\u2066late\u2069.txt":
+             "iso<mark>\\u2066</mark>late<mark>\\u2069</mark>.txt", "zero\u200bwidth.txt": "zero<mark>\\u200B</mark>width.txt",
+             "caf\u00e9 \u65e5\u672c.txt": "caf\u00e9 \u65e5\u672c.txt"}
+    with Tree(ctx, {name: name.encode() for name in names}, "-q") as srv:
+        r = fetch(srv.port, "/")
+        shown = listing_names(r.body)
+        eq(sorted(shown), sorted(names.values()), "names shown")
+        for raw in ("\u202e", "\u2066", "\u2069", "\u200b"):
+            check(raw.encode() not in r.body, f"raw U+{ord(raw):04X} in the page")
+        for href, _, _ in listing_rows(r.body):
+            rr = fetch(srv.port, "/" + href.removeprefix("./"))
+            eq(rr.status, 200, f"link {href}")
+            check(rr.body.decode() in names, f"link {href} reached {rr.body!r}")
+
+
+def basic(user_password):
+    import base64
+    return b"Authorization: Basic " + base64.b64encode(user_password.encode()) + b"\r\n"
+
+
+@test
+def test_basic_auth(ctx):
+    """-a FILE: without credentials 401 with WWW-Authenticate: Basic realm, before anything about the path is
+    told; right ones 200; a wrong password, an unknown user and malformed headers 401; the connection is kept."""
+    users = make_root("server-it-users-")
+    try:
+        path = os.path.join(users, "users")
+        with open(path, "w") as f:
+            f.write("# who may come in\nalice:s3cret\r\n\nbob:pass:with:colons\n")
+        os.chmod(path, 0o600)
+        with ctx.start("-q", "-a", path) as srv:
+            with Client(srv.port) as c:
+                for extra in (b"", basic("alice:wrong"), basic("carol:s3cret"), basic("alice:s3cret "),
+                              b"Authorization: Basic !!!\r\n", b"Authorization: Bearer abc\r\n",
+                              b"Authorization: Basic\r\n", basic("alice:s3cret") + basic("alice:s3cret")):
+                    for p in ("/c.txt", "/missing", "/.secret"):
+                        c.send(get(p, extra=extra))
+                        r = c.read_response()
+                        eq(r.status, 401, f"{p} with {extra!r}")
+                        check(re.fullmatch(r'Basic realm="[^"]+", charset="UTF-8"', r.get("WWW-Authenticate") or ""),
+                              f"WWW-Authenticate: {r.get('WWW-Authenticate')!r}")
+                for who in ("alice:s3cret", "bob:pass:with:colons"):
+                    c.send(get("/c.txt", extra=basic(who)))
+                    r = c.read_response()
+                    eq((r.status, r.body), (200, ctx.files["c.txt"]), f"GET as {who.split(':')[0]}")
+                c.send(get("/missing", extra=basic("alice:s3cret")))
+                eq(c.read_response().status, 404, "a missing path, once let in")
+    finally:
+        shutil.rmtree(users, ignore_errors=True)
+
+
+def proc_ids(pid):
+    """(real, effective, saved, fs) uids, the same gids, and the supplementary groups of a process."""
+    with open(f"/proc/{pid}/status") as f:
+        fields = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+    return ([int(x) for x in fields["Uid"].split()], [int(x) for x in fields["Gid"].split()],
+            [int(x) for x in fields["Groups"].split()])
+
+
+@test
+def test_privilege_drop(ctx):
+    """Started as root, the server binds, then serves as -u USER (default nobody): every uid and gid is the
+    user's, no supplementary group but its own is left; an unknown user ends it with exit 1 before serving."""
+    if os.geteuid() != 0:
+        raise Skip("not running as root, so there is no privilege to drop")
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    for args in ((), ("-u", "nobody")):
+        with ctx.start("-q", *args) as srv:
+            uids, gids, groups = proc_ids(srv.pid)
+            eq(uids, [nobody.pw_uid] * 4, f"uids with {args}")
+            eq(gids, [nobody.pw_gid] * 4, f"gids with {args}")
+            check(set(groups) <= {nobody.pw_gid}, f"supplementary groups left: {groups}")
+            check("serving as user 'nobody'" in srv.stderr(), f"no note on stderr: {srv.stderr()!r}")
+            eq(fetch(srv.port, "/c.txt").status, 200, "serving after the drop")
+            check_error_page(fetch(srv.port, "/noperm.txt"), 403)  # mode 000: root could read it, nobody cannot
+    rc, out, err = run_cli(ctx, ["-p", "0", "-r", ctx.root, "-u", "no-such-user-here"])
+    eq(rc, 1, "exit status for an unknown user")
+    check("no-such-user-here" in err and "Serving" not in out, f"stderr {err!r}, stdout {out!r}")
+
+
+@test
+def test_make_install(ctx):
+    """make install puts the binary at DESTDIR/PREFIX/bin/select-server; make uninstall removes it."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if os.path.join(here, "server") != ctx.binary:
+        raise Skip("checked once, with ./server")
+    if not shutil.which("make"):
+        raise Skip("make is not installed")
+    dest = tempfile.mkdtemp(prefix="server-it-install-")
+    try:
+        run = lambda *a: subprocess.run(["make", "-s", "-C", here, *a, f"DESTDIR={dest}", "PREFIX=/opt/x"],
+                                        capture_output=True, timeout=120)
+        p = run("install")
+        eq(p.returncode, 0, f"make install: {p.stderr.decode()[-300:]}")
+        installed = os.path.join(dest, "opt/x/bin/select-server")
+        check(os.access(installed, os.X_OK), f"{installed} is not an executable")
+        v = subprocess.run([installed, "--version"], capture_output=True, timeout=5)
+        check(v.returncode == 0 and v.stdout.startswith(b"select-server "), f"--version: {v.stdout!r}")
+        p = run("uninstall")
+        eq(p.returncode, 0, "make uninstall")
+        check(not os.path.exists(installed), "still installed after make uninstall")
+    finally:
+        shutil.rmtree(dest, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------
