@@ -997,7 +997,8 @@ static int base64_value(unsigned char c)
 
 /*
  * Decodes an Authorization value of the Basic scheme (RFC 7617) into out: "user:password". Returns 0
- * when it is another scheme, is not base64, or decodes to more than cap bytes.
+ * when it is another scheme, is not canonical base64 (padding may be left out), or decodes to more
+ * than cap bytes.
  */
 int http_basic_credentials(const char *v, size_t len, char *out, size_t cap, size_t *out_len)
 {
@@ -1022,7 +1023,8 @@ int http_basic_credentials(const char *v, size_t len, char *out, size_t cap, siz
     }
     for (; i < len && v[i] == '='; i++)
         pad++;
-    if (i != len || digits == 0 || digits % 4 == 1 || pad > 2 || (pad > 0 && (digits + pad) % 4 != 0))
+    if (i != len || digits == 0 || digits % 4 == 1 || pad > 2 || (pad > 0 && (digits + pad) % 4 != 0) ||
+        (bits & ((1u << have) - 1)) != 0) /* leftover bits must be zero: one spelling per value */
         return 0;
     *out_len = n;
     return 1;

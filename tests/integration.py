@@ -1900,6 +1900,9 @@ def test_startup_wildcard_urls(ctx):
     each one answers; bound to ::, IPv6 addresses are listed too."""
     with ctx.start("-q", "-b", "0.0.0.0") as srv:
         urls = [line.strip() for line in srv.out_lines()[1:] if line.startswith("  http://")]
+        if urls == [f"http://{socket.gethostname()}:{srv.port}/"]:
+            raise Skip("a build without getifaddrs (the portable one) shows the host name: "
+                       f"{urls[0]}, as it should")
         check(urls and urls[0] == f"http://127.0.0.1:{srv.port}/", f"startup URLs: {srv.out_lines()!r}")
         for url in urls:
             m = re.fullmatch(r"http://(\d+\.\d+\.\d+\.\d+):(\d+)/", url)

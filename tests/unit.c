@@ -751,7 +751,8 @@ static void test_credentials(void)
     check(http_basic_credentials("Basic YTpiYw==", 14, out, sizeof out, &n) == 1 && n == 4 &&
           memcmp(out, "a:bc", 4) == 0, "basic", "padding");
     static const char *const bad[] = { "Bearer dXNlcjpwYXNz", "Basic", "Basic ", "Basic dXNl*jpw", "Basic YTpiY===",
-                                       "Basic YTpiYw=", "Basic YTpiY", "Basic YTpi YTpi", "BasicYTpi" };
+                                       "Basic YTpiYw=", "Basic YTpiY", "Basic YTpi YTpi", "BasicYTpi",
+                                       "Basic YR==" /* leftover bits not zero */ };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         check(http_basic_credentials(bad[i], strlen(bad[i]), out, sizeof out, &n) == 0, "basic refused", bad[i]);
     check(http_basic_credentials(good, strlen(good), out, 8, &n) == 0, "basic refused", "longer than cap");
