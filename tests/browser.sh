@@ -207,10 +207,12 @@ listing_screenshot_ok() {
     echo "   screenshot: $shot ($size)"
 }
 
-# The control: with td{white-space:nowrap} added, the same measurement must see the overflow.
+# The control: with td{white-space:nowrap} added at 390 px, the same measurement must see the page
+# scroll sideways and names overflow their cells (or rows pass the window's edge).
 listing_control_fails() {
-    overflow=$(figure overflow 390 "$nowrap") && scroll=$(figure scrollWidth 390 "$nowrap") &&
-        client=$(figure clientWidth 390 "$nowrap") && [ "$overflow" -gt 0 ] && [ "$scroll" -gt "$client" ]
+    scroll=$(figure scrollWidth 390 "$nowrap") && client=$(figure clientWidth 390 "$nowrap") &&
+        overflow=$(figure overflow 390 "$nowrap") && beyond=$(figure beyond 390 "$nowrap") &&
+        [ "$scroll" -gt "$client" ] && [ $((overflow + beyond)) -gt 0 ]
 }
 
 (umask 022 && make_names "$site/list" && cp tests/listing-check.html "$site/") && chmod 755 "$site"
