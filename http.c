@@ -87,15 +87,18 @@ static void parse_connection(struct http_request *r, const char *v, size_t len)
 /* Records one complete header field if the server acts on it, then expects the next field. */
 static enum http_status field_done(struct http_request *r, const char *buf)
 {
-    static const char *const kept[HTTP_FIELD_COUNT] = {
-        "Range", "If-Range", "If-None-Match", "If-Modified-Since", "Accept-Encoding", "Authorization"
-    };
+#define KEPT(name) { name, sizeof name - 1 }
+    static const struct {
+        const char *name;
+        size_t len; /* known when compiling: most fields are passed over on their length alone */
+    } kept[HTTP_FIELD_COUNT] = { KEPT("Range"), KEPT("If-Range"), KEPT("If-None-Match"), KEPT("If-Modified-Since"),
+                                 KEPT("Accept-Encoding"), KEPT("Authorization") };
     size_t name_len = r->name_end - r->mark, len = r->value_end - r->value_start;
     r->state = P_FIELD_START;
     if (++r->field_count > HTTP_FIELDS_MAX)
         return HTTP_FIELDS_TOO_LARGE;
     for (int f = 0; f < HTTP_FIELD_COUNT; f++) {
-        if (!span_is(buf, r->mark, name_len, kept[f], 1))
+        if (name_len != kept[f].len || strncasecmp(buf + r->mark, kept[f].name, name_len) != 0)
             continue;
         if (r->field[f].off != 0 || (r->repeated & (1u << f))) { /* a list split over lines: not used */
             r->repeated |= 1u << f;

@@ -454,11 +454,16 @@ if selected syscalls; then
 fi
 
 # Starts a server binary under callgrind on a free port, runs a loadgen mode against it, and stops it; the
-# callgrind profile goes to the given file. Returns non-zero when loadgen reported a failure.
+# callgrind profile goes to the given file. Returns non-zero when loadgen reported a failure. As root, it
+# runs as nobody: callgrind opens its profile at start but writes it at exit, after the server (started as
+# root) would have become nobody.
 callgrind_run() {
     local binary=$1 profile=$2 status cg
     shift 2
-    exec_clean valgrind --tool=callgrind --callgrind-out-file="$profile" "$binary" -q -t 60 -p 0 -r "$work/root" \
+    local as_nobody=()
+    [ "$(id -u)" = 0 ] && as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    chmod 1777 "$(dirname "$profile")"
+    exec_clean "${as_nobody[@]}" valgrind --tool=callgrind --callgrind-out-file="$profile" "$binary" -q -t 60 -p 0 -r "$work/root" \
         >"$profile.out" 2>/dev/null &
     cg=$!
     for _ in $(seq 300); do grep -q Serving "$profile.out" 2>/dev/null && break; sleep 0.1; done
