@@ -1092,12 +1092,13 @@ int http_name_compare(const char *a, const char *b)
 /*
  * Says whether a code point is invisible or reorders text: controls, bidirectional controls and other
  * format characters. Shown as they are, they would let a name pose as another ("photo\u202Egpj.exe").
+ * The zero-width joiner and non-joiner are left alone: emoji sequences and Persian words need them.
  */
 static int is_hidden_char(unsigned long cp)
 {
     static const unsigned long ranges[][2] = {
         { 0x00, 0x1f }, { 0x7f, 0x9f }, { 0xad, 0xad }, { 0x34f, 0x34f }, { 0x61c, 0x61c },
-        { 0x115f, 0x1160 }, { 0x17b4, 0x17b5 }, { 0x180b, 0x180f }, { 0x200b, 0x200f }, { 0x2028, 0x202e },
+        { 0x115f, 0x1160 }, { 0x17b4, 0x17b5 }, { 0x180b, 0x180f }, { 0x200b, 0x200b }, { 0x200e, 0x200f }, { 0x2028, 0x202e },
         { 0x2060, 0x206f }, { 0x3164, 0x3164 }, { 0xfeff, 0xfeff }, { 0xffa0, 0xffa0 }, { 0xfff9, 0xfffb },
         { 0x1d173, 0x1d17a }, { 0xe0000, 0xe007f }
     };
@@ -1191,12 +1192,14 @@ void http_format_listing_top(struct http_buf *b, const char *path)
            "table{width:100%;border-collapse:collapse;table-layout:fixed}\n"
            "th,td{padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}\n"
            "th{border-bottom:1px solid #ccc}\n"
+           "td a{white-space:pre-wrap}\n"
            ".size{width:6.5rem;text-align:right}\n"
-           ".time{width:10.5rem;font-variant-numeric:tabular-nums}\n"
+           ".time{width:11.5rem;white-space:nowrap;font-variant-numeric:tabular-nums}\n"
            "tr:nth-child(even) td{background:#f4f4f4}\n"
            "a{color:#0645ad;text-decoration:none}\na:hover{text-decoration:underline}\n"
-           "mark{background:#fde68a;color:#000;font-family:monospace}\n"
-           "@media (max-width:32rem){body{margin:.5rem}.time{width:6.5rem}th,td{padding:.3rem}}\n"
+           "mark{background:#fde68a;color:#000;font-family:monospace;white-space:nowrap}\n"
+           "@media (max-width:32rem){body{margin:.5rem}th,td{padding:.3rem}td.size,td.time{font-size:.8rem}"
+           ".size{width:4.6rem}.time{width:5.6rem;white-space:normal}}\n"
            "</style></head>\n<body><h1>Index of ");
     put_visible_name(b, path, strlen(path));
     PUT(b, "</h1>\n<table>\n<tr><th class=\"name\">Name</th><th class=\"size\">Size</th>"

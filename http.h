@@ -10,6 +10,8 @@
 #define HTTP_RESPONSE_HEAD_MAX 4096    /* bytes for a response head plus a short generated body */
 #define HTTP_LOCATION_MAX 2048         /* bytes of a redirect's Location; a longer one gets 414 */
 #define HTTP_LISTING_ROW_MAX 8192      /* bytes for one listing row: a 255-byte name in its link and shown escaped */
+#define HTTP_LISTING_TOP_MAX(path_len) (34 * (size_t)(path_len) + 4096) /* a listing's top: its stylesheet, and
+                                                                           the path shown twice, escaped */
 #define HTTP_DATE_SIZE 30              /* "Sun, 06 Nov 1994 08:49:37 GMT" and its NUL */
 #define HTTP_LOG_DATE_SIZE 27          /* "06/Nov/1994:08:49:37 +0000" and its NUL */
 #define HTTP_ETAG_SIZE 64              /* a quoted entity tag of three hex numbers and its NUL */

@@ -889,7 +889,7 @@ static struct blob *listing_build(int dir_fd, const char *path)
     ok = ok && errno == 0; /* readdir returns NULL for an error too */
     if (dir != NULL)
         closedir(dir);
-    if (ok && (ok = buf_reserve(&b, 12 * strlen(path) + 1024))) {
+    if (ok && (ok = buf_reserve(&b, HTTP_LISTING_TOP_MAX(strlen(path))))) {
         if (count > 0)
             qsort(entries, count, sizeof *entries, entry_compare);
         http_format_listing_top(&b, path);
@@ -2284,14 +2284,15 @@ static void server_load_users(struct server *s, const struct settings *set)
 /*
  * Started as root, gives root up for good before any client is served: supplementary groups, then the
  * group, then the user, each checked, and then checked again by trying to get root back. Any failure
- * ends the program, so it never serves as root by accident; -u root keeps root, and says so.
+ * ends the program, so it never serves as root by accident; -u root keeps root, and says so. Returns
+ * whether it changed user.
  */
-static void server_drop_root(const struct settings *set)
+static int server_drop_root(const struct settings *set)
 {
     if (geteuid() != 0) {
         if (set->user_given)
             fprintf(stderr, "server: -u %s ignored: only a server started as root changes user\n", set->user);
-        return;
+        return 0;
     }
     errno = 0;
     struct passwd *pw = getpwnam(set->user);
@@ -2302,7 +2303,7 @@ static void server_drop_root(const struct settings *set)
     }
     if (pw->pw_uid == 0) {
         fprintf(stderr, "server: warning: serving as root (-u %s): any file root can read can be served\n", set->user);
-        return;
+        return 0;
     }
     uid_t uid = pw->pw_uid;
     gid_t gid = pw->pw_gid;
@@ -2325,6 +2326,23 @@ static void server_drop_root(const struct settings *set)
         exit(1);
     }
     fprintf(stderr, "server: started as root; serving as user '%s' (uid %ld)\n", set->user, (long)uid);
+    return 1;
+}
+
+/*
+ * Exits with 2 when the root cannot be searched by the user the server now runs as (dropped: it changed
+ * user on the way), since every request would get 403.
+ */
+static void server_check_root(const struct server *s, const struct settings *set, int dropped)
+{
+    int probe = openat(s->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (probe >= 0) {
+        close(probe);
+        return;
+    }
+    fprintf(stderr, "server: cannot serve %s as this user: %s; make it readable (chmod -R a+rX %s)%s\n", set->root,
+            strerror(errno), set->root, dropped ? ", or serve as a user who can read it with -u USER" : "");
+    exit(2);
 }
 
 /* Empties every state's queue, before the first connection. */
@@ -2370,7 +2388,7 @@ int main(int argc, char **argv)
     sigdelset(&wait_mask, SIGTERM);
     server_load_mime(s);
     s->listen_fd = listen_on(set.addr, set.port, &bound);
-    server_drop_root(&set);
+    server_check_root(s, &set, server_drop_root(&set));
     server_fit_descriptors(s, set.cap_given);
     server_init_queues(s);
     if (!server_fit_table(s, s->listen_fd) || !server_fit_table(s, STDERR_FILENO)) {

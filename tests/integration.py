@@ -2111,7 +2111,8 @@ def proc_ids(pid):
 @test
 def test_privilege_drop(ctx):
     """Started as root, the server binds, then serves as -u USER (default nobody): every uid and gid is the
-    user's, no supplementary group but its own is left; an unknown user ends it with exit 1 before serving."""
+    user's, no supplementary group but its own is left; an unknown user ends it with exit 1 before serving,
+    and a root that user cannot read with exit 2 and a hint."""
     if os.geteuid() != 0:
         raise Skip("not running as root, so there is no privilege to drop")
     import pwd
@@ -2128,6 +2129,14 @@ def test_privilege_drop(ctx):
     rc, out, err = run_cli(ctx, ["-p", "0", "-r", ctx.root, "-u", "no-such-user-here"])
     eq(rc, 1, "exit status for an unknown user")
     check("no-such-user-here" in err and "Serving" not in out, f"stderr {err!r}, stdout {out!r}")
+    locked = tempfile.mkdtemp(prefix="server-it-locked-")  # mode 0700: root's alone
+    try:
+        rc, out, err = run_cli(ctx, ["-p", "0", locked])
+        eq(rc, 2, "exit status for a root the user cannot read")
+        check(f"cannot serve {locked} as this user" in err and "chmod -R a+rX" in err and "-u USER" in err,
+              f"stderr {err!r}")
+    finally:
+        os.rmdir(locked)
 
 
 @test

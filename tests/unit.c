@@ -649,6 +649,18 @@ static void test_listing(void)
     out[b.len] = '\0';
     check(strstr(out, "Index of /a&amp;b/") && strstr(out, "href=\"../\""), "listing top", "../ below the root");
 
+    static char top[HTTP_LISTING_TOP_MAX(4000)];
+    char worst[4001];
+    memset(worst, 0xff, 4000); /* each byte shown as a marked \xFF, twice */
+    worst[0] = '/';
+    worst[4000] = '\0';
+    struct http_buf t = { top, 0, sizeof top, 0 };
+    http_format_listing_top(&t, worst);
+    check(!t.overflow, "listing top", "the worst 4000-byte path fits HTTP_LISTING_TOP_MAX");
+    t = (struct http_buf){ top, 0, HTTP_LISTING_TOP_MAX(1), 0 };
+    http_format_listing_top(&t, "/");
+    check(!t.overflow, "listing top", "the root's top fits HTTP_LISTING_TOP_MAX");
+
     char row[HTTP_LISTING_ROW_MAX];
     char name[256];
     memset(name, '"', 255);
@@ -672,6 +684,8 @@ static void test_listing(void)
         { "bad\xc0\xafutf8\xed\xa0\x80", ">bad<mark>\\xC0</mark><mark>\\xAF</mark>utf8<mark>\\xED</mark>"
                                          "<mark>\\xA0</mark><mark>\\x80</mark><" },
         { "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x93\xb7", ">caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x93\xb7<" },
+        { "family \xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7", ">family \xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7<" },
+        { "lrm\xe2\x80\x8e", ">lrm<mark>\\u200E</mark><" },
     };
     for (size_t i = 0; i < sizeof visible / sizeof visible[0]; i++) {
         b.len = 0;
