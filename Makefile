@@ -60,10 +60,10 @@ bench: server build/loadgen build/fdcost
 
 # Installs ./server as PREFIX/bin/select-server (under DESTDIR when packaging); -h and the README are its manual.
 PREFIX ?= /usr/local
+# install(1) replaces the file rather than writing into it, so a running select-server does not stop it.
 install: server
-	mkdir -p $(DESTDIR)$(PREFIX)/bin
-	cp server $(DESTDIR)$(PREFIX)/bin/select-server
-	chmod 755 $(DESTDIR)$(PREFIX)/bin/select-server
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 server $(DESTDIR)$(PREFIX)/bin/select-server
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/select-server

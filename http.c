@@ -906,9 +906,7 @@ void http_format_head(struct http_buf *b, const struct http_response *r)
     if (r->status == HTTP_METHOD_NOT_ALLOWED || r->status == HTTP_NO_CONTENT)
         PUT(b, "Allow: GET, HEAD, OPTIONS\r\n");
     if (r->status == HTTP_UNAUTHORIZED) {
-        PUT(b, "WWW-Authenticate: Basic realm=\"");
-        put_str(b, r->realm);
-        PUT(b, "\", charset=\"UTF-8\"\r\n");
+        PUT(b, "WWW-Authenticate: Basic realm=\"" HTTP_AUTH_REALM "\", charset=\"UTF-8\"\r\n");
     }
     if (r->extra_fields != NULL)
         put_str(b, r->extra_fields);
@@ -978,12 +976,15 @@ const char *http_header_option(const char *arg, struct http_buf *out)
     for (size_t i = 0; i < len; i++)
         if (((unsigned char)v[i] < ' ' && v[i] != '\t') || v[i] == 0x7f)
             return "the value holds a control character (CR, LF or another)";
+    size_t start = out->len;
     http_buf_put(out, arg, name_len);
     PUT(out, ": ");
     http_buf_put(out, v, len);
     PUT(out, "\r\n");
-    return out->overflow ? "the -H headers together are longer than " NUMBER_TEXT(HTTP_EXTRA_FIELDS_MAX) " bytes"
-                         : NULL;
+    if (!out->overflow)
+        return NULL;
+    out->len = start; /* no part of a line that did not fit */
+    return "the -H headers together are longer than " NUMBER_TEXT(HTTP_EXTRA_FIELDS_MAX) " bytes";
 }
 
 /* Returns the value of a base64 digit, or -1. */
@@ -1089,23 +1090,36 @@ int http_name_compare(const char *a, const char *b)
     return strcmp(a, b);
 }
 
-/*
- * Says whether a code point is invisible or reorders text: controls, bidirectional controls and other
- * format characters. Shown as they are, they would let a name pose as another ("photo\u202Egpj.exe").
- * The zero-width joiner and non-joiner are left alone: emoji sequences and Persian words need them.
- */
-static int is_hidden_char(unsigned long cp)
+/* Says whether a code point is in a table of inclusive ranges. */
+static int in_ranges(unsigned long cp, const unsigned long (*ranges)[2], size_t count)
 {
-    static const unsigned long ranges[][2] = {
-        { 0x00, 0x1f }, { 0x7f, 0x9f }, { 0xad, 0xad }, { 0x34f, 0x34f }, { 0x61c, 0x61c },
-        { 0x115f, 0x1160 }, { 0x17b4, 0x17b5 }, { 0x180b, 0x180f }, { 0x200b, 0x200b }, { 0x200e, 0x200f }, { 0x2028, 0x202e },
-        { 0x2060, 0x206f }, { 0x3164, 0x3164 }, { 0xfeff, 0xfeff }, { 0xffa0, 0xffa0 }, { 0xfff9, 0xfffb },
-        { 0x1d173, 0x1d17a }, { 0xe0000, 0xe007f }
-    };
-    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+    for (size_t i = 0; i < count; i++)
         if (cp >= ranges[i][0] && cp <= ranges[i][1])
             return 1;
     return 0;
+}
+
+/*
+ * Says whether a code point, after the code point prev (0 at the start), would hide what a name is:
+ * controls, bidirectional controls, format characters and spaces other than the ASCII one, which would
+ * let a name pose as another ("photo\u202Egpj.exe", "a\u00A0b"). Joiners and variation selectors are
+ * shown as they are only after a character that is not ASCII: emoji sequences and Persian words need
+ * them there, while "invoice\u200D.pdf" must not pass for "invoice.pdf".
+ */
+static int is_hidden_char(unsigned long cp, unsigned long prev)
+{
+    static const unsigned long hidden[][2] = {
+        { 0x00, 0x1f }, { 0x7f, 0xa0 }, { 0xad, 0xad }, { 0x34f, 0x34f }, { 0x600, 0x605 }, { 0x61c, 0x61c },
+        { 0x6dd, 0x6dd }, { 0x70f, 0x70f }, { 0x890, 0x891 }, { 0x8e2, 0x8e2 }, { 0x115f, 0x1160 },
+        { 0x1680, 0x1680 }, { 0x17b4, 0x17b5 }, { 0x180b, 0x180f }, { 0x2000, 0x200b }, { 0x200e, 0x200f },
+        { 0x2028, 0x202f },
+        { 0x205f, 0x206f }, { 0x3000, 0x3000 }, { 0x3164, 0x3164 }, { 0xfeff, 0xfeff }, { 0xffa0, 0xffa0 },
+        { 0xfff9, 0xfffb }, { 0x110bd, 0x110bd }, { 0x110cd, 0x110cd }, { 0x13430, 0x1345f },
+        { 0x1bca0, 0x1bca3 }, { 0x1d173, 0x1d17a }, { 0xe0000, 0xe007f }
+    };
+    static const unsigned long joining[][2] = { { 0x200c, 0x200d }, { 0xfe00, 0xfe0f }, { 0xe0100, 0xe01ef } };
+    return in_ranges(cp, hidden, sizeof hidden / sizeof hidden[0]) ||
+           (prev < 0x80 && in_ranges(cp, joining, sizeof joining / sizeof joining[0]));
 }
 
 /*
@@ -1131,21 +1145,25 @@ static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
 }
 
 /*
- * Appends a file name for a page: HTML-escaped, with invisible and reordering characters shown as
- * marked escapes (\u202E), and bytes that are not UTF-8 as \xHH, so every name reads as what it is.
+ * Appends a file name for a page, HTML-escaped, so that it reads as what it is: invisible and reordering
+ * characters become escapes (\u202E), bytes that are not UTF-8 \xHH, and so do spaces at either end;
+ * marked (in <mark>) unless the text goes where markup cannot, as in a title. Each byte takes at most 19.
  */
-static void put_visible_name(struct http_buf *b, const char *name, size_t n)
+static void put_visible_name(struct http_buf *b, const char *name, size_t n, int marked)
 {
     const unsigned char *s = (const unsigned char *)name;
+    const char *open = marked ? "<mark>" : "", *close = marked ? "</mark>" : "";
+    unsigned long prev = 0;
     for (size_t i = 0; i < n;) {
         unsigned long cp = 0;
         size_t len = utf8_decode(s + i, n - i, &cp);
         if (len == 0)
-            http_buf_printf(b, "<mark>\\x%02X</mark>", s[i]);
-        else if (is_hidden_char(cp))
-            http_buf_printf(b, cp > 0xffff ? "<mark>\\U%08lX</mark>" : "<mark>\\u%04lX</mark>", cp);
+            http_buf_printf(b, "%s\\x%02X%s", open, s[i], close);
+        else if (is_hidden_char(cp, prev) || (cp == ' ' && (i == 0 || i + 1 == n)))
+            http_buf_printf(b, cp > 0xffff ? "%s\\U%08lX%s" : "%s\\u%04lX%s", open, cp, close);
         else
             http_buf_html(b, name + i, len);
+        prev = b->len > 0 && (unsigned char)b->data[b->len - 1] >= 0x80 ? cp : 0; /* shown as itself, or as ASCII */
         i += len > 0 ? len : 1;
     }
 }
@@ -1185,7 +1203,7 @@ void http_format_listing_top(struct http_buf *b, const char *path)
 {
     PUT(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Index of ");
-    put_visible_name(b, path, strlen(path));
+    put_visible_name(b, path, strlen(path), 0);
     PUT(b, "</title>\n<style>\n"
            "body{font:15px/1.4 system-ui,sans-serif;margin:1rem;color:#222;background:#fff}\n"
            "h1{font-size:1.25rem;overflow-wrap:anywhere}\n"
@@ -1201,7 +1219,7 @@ void http_format_listing_top(struct http_buf *b, const char *path)
            "@media (max-width:32rem){body{margin:.5rem}th,td{padding:.3rem}td.size,td.time{font-size:.8rem}"
            ".size{width:4.6rem}.time{width:5.6rem;white-space:normal}}\n"
            "</style></head>\n<body><h1>Index of ");
-    put_visible_name(b, path, strlen(path));
+    put_visible_name(b, path, strlen(path), 1);
     PUT(b, "</h1>\n<table>\n<tr><th class=\"name\">Name</th><th class=\"size\">Size</th>"
            "<th class=\"time\">Modified</th></tr>\n");
     if (strcmp(path, "/") != 0)
@@ -1219,13 +1237,13 @@ void http_format_listing_row(struct http_buf *b, const char *name, int is_dir, l
     PUT(b, "<tr><td><a href=\"./");
     http_buf_url(b, name, n);
     put_str(b, is_dir ? "/\">" : "\">");
-    put_visible_name(b, name, n);
+    put_visible_name(b, name, n, 1);
     if (is_dir) {
         PUT(b, "/</a></td><td class=\"size\">-");
     } else {
         PUT(b, "</a></td><td class=\"size\" title=\"");
         put_number(b, size);
-        PUT(b, " bytes\">");
+        put_str(b, size == 1 ? " byte\">" : " bytes\">");
         put_size(b, size);
     }
     http_buf_printf(b, "</td><td class=\"time\">%04d-%02d-%02d %02d:%02d UTC</td></tr>\n", tm.tm_year + 1900,

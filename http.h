@@ -10,8 +10,8 @@
 #define HTTP_RESPONSE_HEAD_MAX 4096    /* bytes for a response head plus a short generated body */
 #define HTTP_LOCATION_MAX 2048         /* bytes of a redirect's Location; a longer one gets 414 */
 #define HTTP_LISTING_ROW_MAX 8192      /* bytes for one listing row: a 255-byte name in its link and shown escaped */
-#define HTTP_LISTING_TOP_MAX(path_len) (34 * (size_t)(path_len) + 4096) /* a listing's top: its stylesheet, and
-                                                                           the path shown twice, escaped */
+#define HTTP_LISTING_TOP_MAX(path_len) (38 * (size_t)(path_len) + 4096) /* a listing's top: its stylesheet, and
+                                                                           the path twice, each byte up to 19 */
 #define HTTP_DATE_SIZE 30              /* "Sun, 06 Nov 1994 08:49:37 GMT" and its NUL */
 #define HTTP_LOG_DATE_SIZE 27          /* "06/Nov/1994:08:49:37 +0000" and its NUL */
 #define HTTP_ETAG_SIZE 64              /* a quoted entity tag of three hex numbers and its NUL */
@@ -20,6 +20,7 @@
 #define HTTP_CREDENTIALS_MAX 512       /* bytes of a decoded Basic "user:password"; a longer one never matches */
 #define HTTP_SERVER_VERSION "1.1"
 #define HTTP_SERVER_NAME "select-server/" HTTP_SERVER_VERSION
+#define HTTP_AUTH_REALM "select-server"  /* the realm a browser's password prompt names */
 
 /* Statuses carry their HTTP code; HTTP_NEED_MORE means the parser wants more bytes. */
 enum http_status {
@@ -97,7 +98,6 @@ struct http_response {
     int close;                 /* send Connection: close */
     int keep_alive_echo;       /* an HTTP/1.0 client asked for keep-alive: say yes */
     const char *cache_control; /* NULL: none */
-    const char *realm;         /* a 401's WWW-Authenticate: Basic realm */
     const char *extra_fields;  /* whole "Name: value\r\n" lines added to the head (-H); NULL: none */
 };
 

@@ -9,6 +9,7 @@
 #define USE_SETGROUPS 1   /* setgroups(): started as root, drop root's supplementary groups too */
 #include <grp.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <sys/sendfile.h>
 #endif
 
@@ -64,7 +65,6 @@
 #define PORT_TEXT_MAX 8
 #define MAX_AGE_MAX 31536000          /* largest -m: a year, the most RFC 9111 advises */
 #define USERS_FILE_MAX (64 * 1024)    /* largest -a file */
-#define AUTH_REALM "select-server"    /* the realm a browser's password prompt names */
 #define DEFAULT_USER "nobody"         /* started as root, the server runs as this user unless -u says */
 
 /*
@@ -1250,16 +1250,28 @@ static enum http_status conn_decide_path(struct server *s, struct conn *c, struc
     return HTTP_OK;
 }
 
+/* Lets go of a decided reply's body: the file it holds open, or its reference to a blob. */
+static void reply_drop(struct reply *r)
+{
+    if (r->file >= 0)
+        close(r->file);
+    blob_release(r->blob);
+    r->file = -1;
+    r->blob = NULL;
+    r->mem_off = r->mem_len = 0;
+    r->file_off = r->file_end = 0;
+}
+
 /*
- * Finds what a request names and decides its answer; returns an error status when there is none. OPTIONS
- * learns only that the name exists (204). With -s, a GET or HEAD of a missing name gets the root's index.
+ * Finds what a request names and decides its answer; returns an error status when there is none. With
+ * -s, a missing name gets the root's index. OPTIONS is decided as a GET would be, and then answered 204
+ * (no body) where the GET would be answered at all, so a CORS preflight and the request it announces agree.
  */
 static enum http_status conn_decide_target(struct server *s, struct conn *c, struct reply *r)
 {
     char path[PATH_TEXT_MAX];
     size_t query;
     const char *target = c->buf->in + c->req.target.off;
-    struct stat st;
     if (c->req.method == HTTP_METHOD_OPTIONS && c->req.target.len == 1 && target[0] == '*')
         return HTTP_NO_CONTENT; /* about the server as a whole */
     enum http_status status = http_target_path(target, c->req.target.len, path, HTTP_HEAD_MAX + 2, &query);
@@ -1267,12 +1279,14 @@ static enum http_status conn_decide_target(struct server *s, struct conn *c, str
         return status;
     if (http_path_hidden(path))
         return HTTP_NOT_FOUND;
-    if (c->req.method == HTTP_METHOD_OPTIONS)
-        return fstatat(s->root_fd, relative(path), &st, 0) == 0 ? HTTP_NO_CONTENT : status_from_errno(errno);
     status = conn_decide_path(s, c, r, path, target + query, c->req.target.len - query);
     if (status == HTTP_NOT_FOUND && s->spa) {
         strcpy(path, "/index.html");
         status = conn_decide_path(s, c, r, path, "", 0);
+    }
+    if (c->req.method == HTTP_METHOD_OPTIONS && (status == HTTP_OK || status == HTTP_MOVED_PERMANENTLY)) {
+        reply_drop(r);
+        return HTTP_NO_CONTENT;
     }
     return status;
 }
@@ -1324,13 +1338,12 @@ static void conn_decide(struct server *s, struct conn *c, enum http_status statu
     if (status == HTTP_OK)
         status = conn_decide_target(s, c, r);
     if (status == HTTP_OK) {
-        r->head.cache_control = s->cache_control;
+        r->head.cache_control = r->page ? NULL : s->cache_control; /* not on a 416 */
     } else if (status == HTTP_NO_CONTENT) {
         r->head = (struct http_response){ .status = status };
     } else { /* a page about the error, or the redirect */
         r->head = (struct http_response){ .status = status,
-                                          .location = status == HTTP_MOVED_PERMANENTLY ? r->location : NULL,
-                                          .realm = AUTH_REALM };
+                                          .location = status == HTTP_MOVED_PERMANENTLY ? r->location : NULL };
         r->page = 1;
         if (status == HTTP_NOT_FOUND)
             conn_decide_not_found(s, r);
@@ -1848,6 +1861,8 @@ static int listen_on(const char *addr, const char *port, struct sockaddr_storage
         fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
         if (fd < 0)
             continue;
+        if (ai->ai_family == AF_INET6) /* "::" takes IPv4 clients too where it can, whatever the system default */
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){ 0 }, sizeof(int));
         if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
 #ifdef USE_MSG_MORE /* accepted sockets inherit it */
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0 &&
@@ -1870,7 +1885,7 @@ static int listen_on(const char *addr, const char *port, struct sockaddr_storage
 }
 
 /* Writes "http://ADDR:PORT/" for a socket address (IPv6 in brackets) into out; returns 0 when it cannot. */
-static int url_of(const struct sockaddr *sa, socklen_t len, char *out, size_t cap)
+static int addr_url(const struct sockaddr *sa, socklen_t len, char *out, size_t cap)
 {
     char host[ADDR_TEXT_MAX], serv[PORT_TEXT_MAX];
     if (getnameinfo(sa, len, host, sizeof host, serv, sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
@@ -1880,7 +1895,7 @@ static int url_of(const struct sockaddr *sa, socklen_t len, char *out, size_t ca
 }
 
 /* Says whether an address is a loopback one: 127.0.0.0/8 or ::1 (also as ::ffff:127.x.x.x). */
-static int is_loopback(const struct sockaddr *sa)
+static int addr_is_loopback(const struct sockaddr *sa)
 {
     if (sa->sa_family == AF_INET)
         return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
@@ -1889,7 +1904,7 @@ static int is_loopback(const struct sockaddr *sa)
 }
 
 /* Says whether a bound address is a wildcard one (0.0.0.0 or ::), which takes clients on every interface. */
-static int is_wildcard(const struct sockaddr *sa)
+static int addr_is_wildcard(const struct sockaddr *sa)
 {
     if (sa->sa_family == AF_INET)
         return ((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr == htonl(INADDR_ANY);
@@ -1901,7 +1916,7 @@ static int is_wildcard(const struct sockaddr *sa)
  * open one: every interface's IPv4 address (and IPv6, bound to ::), link-local ones left out, since
  * browsers cannot open them. Without getifaddrs, the host name stands in.
  */
-static void announce_interfaces(struct http_buf *b, const struct sockaddr_storage *bound)
+static void server_announce_interfaces(struct http_buf *b, const struct sockaddr_storage *bound, int takes_ipv4)
 {
     unsigned short port = bound->ss_family == AF_INET ? ((const struct sockaddr_in *)(const void *)bound)->sin_port
                                                       : ((const struct sockaddr_in6 *)(const void *)bound)->sin6_port;
@@ -1912,8 +1927,9 @@ static void announce_interfaces(struct http_buf *b, const struct sockaddr_storag
         for (int loopback = 1; loopback >= 0; loopback--) /* this machine's address first */
             for (struct ifaddrs *i = list; i != NULL; i = i->ifa_next) {
                 struct sockaddr_storage sa;
-                if (i->ifa_addr == NULL || (i->ifa_addr->sa_family != AF_INET &&
-                                            (i->ifa_addr->sa_family != AF_INET6 || bound->ss_family != AF_INET6)))
+                if (i->ifa_addr == NULL || !(i->ifa_flags & IFF_UP) ||
+                    (i->ifa_addr->sa_family == AF_INET ? !takes_ipv4 :
+                     i->ifa_addr->sa_family != AF_INET6 || bound->ss_family != AF_INET6))
                     continue;
                 socklen_t len = i->ifa_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
                                                                   : sizeof(struct sockaddr_in6);
@@ -1926,7 +1942,7 @@ static void announce_interfaces(struct http_buf *b, const struct sockaddr_storag
                         continue;
                     a6->sin6_port = port;
                 }
-                if (is_loopback((struct sockaddr *)&sa) == loopback && url_of((struct sockaddr *)&sa, len, url, sizeof url))
+                if (addr_is_loopback((struct sockaddr *)&sa) == loopback && addr_url((struct sockaddr *)&sa, len, url, sizeof url))
                     http_buf_printf(b, "  %s\n", url);
             }
         freeifaddrs(list);
@@ -1935,6 +1951,7 @@ static void announce_interfaces(struct http_buf *b, const struct sockaddr_storag
     fprintf(stderr, "server: getifaddrs: %s; showing the host name instead\n", strerror(errno));
 #endif
     char host[256];
+    (void)takes_ipv4; /* the host name stands for every address the machine has */
     if (gethostname(host, sizeof host) == 0) {
         host[sizeof host - 1] = '\0';
         http_buf_printf(b, "  http://%s:%u/\n", host, (unsigned)ntohs(port));
@@ -1950,11 +1967,16 @@ static void server_announce(struct server *s, const char *root, const struct soc
     char url[ADDR_TEXT_MAX + PORT_TEXT_MAX + 16] = "http://?/";
     socklen_t len = bound->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
     struct http_buf b = output_space(&s->log, 0);
-    url_of((const struct sockaddr *)bound, len, url, sizeof url);
+    addr_url((const struct sockaddr *)bound, len, url, sizeof url);
     http_buf_printf(&b, "Serving %s on %s\n", root, url);
-    if (is_wildcard((const struct sockaddr *)bound))
-        announce_interfaces(&b, bound);
-    else if (is_loopback((const struct sockaddr *)bound))
+    int v6only = 0;
+    socklen_t optlen = sizeof v6only;
+    if (bound->ss_family == AF_INET6 &&
+        getsockopt(s->listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &optlen) < 0)
+        v6only = 1;
+    if (addr_is_wildcard((const struct sockaddr *)bound))
+        server_announce_interfaces(&b, bound, !v6only);
+    else if (addr_is_loopback((const struct sockaddr *)bound))
         http_buf_printf(&b, "  Only this machine can connect; -b 0.0.0.0 shares it on your network.\n");
     output_commit(&s->log, &b);
     output_flush(&s->log);
@@ -2110,24 +2132,25 @@ static void usage(FILE *out, const char *program)
 }
 
 /* Ends the program with a usage error: one line saying what is wrong, and where help is. */
-static void usage_error(const struct settings *set, const char *fmt, const char *arg)
+static void usage_error(const struct settings *set, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "server: ");
-    fprintf(stderr, fmt, arg);
+    vfprintf(stderr, fmt, ap);
     fprintf(stderr, "; see %s --help\n", set->program);
+    va_end(ap);
     exit(2);
 }
 
-/* Parses a decimal option value in [min, max], or exits with 2; shown is the option as it was typed. */
-static long option_number(const char *shown, const char *arg, long min, long max)
+/* Parses a decimal option value in [min, max] (digits only, a minus aside), or exits with 2; shown names the option. */
+static long option_number(const struct settings *set, const char *shown, const char *arg, long min, long max)
 {
     char *end;
     errno = 0;
     long v = strtol(arg, &end, 10);
-    if (errno != 0 || end == arg || *end != '\0' || v < min || v > max) {
-        fprintf(stderr, "server: %s wants a number from %ld to %ld, not '%s'\n", shown, min, max, arg);
-        exit(2);
-    }
+    if (errno != 0 || !((arg[0] >= '0' && arg[0] <= '9') || arg[0] == '-') || *end != '\0' || v < min || v > max)
+        usage_error(set, "%s wants a number from %ld to %ld, not '%s'", shown, min, max, arg);
     return v;
 }
 
@@ -2136,22 +2159,26 @@ static void option_apply(struct server *s, struct settings *set, char letter, co
 {
     const char *why;
     switch (letter) {
-    case 'p': set->port = value; option_number(shown, value, 0, 65535); break;
+    case 'p': set->port = value; option_number(set, shown, value, 0, 65535); break;
     case 'b': set->addr = value; break;
-    case 'r': set->root = value; set->root_given = 1; break;
-    case 't': s->timeout_ms = option_number(shown, value, 1, 86400) * 1000LL; break;
+    case 'r':
+        if (set->root_given)
+            usage_error(set, "the folder is given twice, as %s and as %s; give one", set->root, value);
+        set->root = value;
+        set->root_given = 1;
+        break;
+    case 't': s->timeout_ms = option_number(set, shown, value, 1, 86400) * 1000LL; break;
     case 'c':
-        s->max_conns = (int)option_number(shown, value, 1, CONNS_OPTION_MAX);
+        s->max_conns = (int)option_number(set, shown, value, 1, CONNS_OPTION_MAX);
         set->cap_given = 1;
         break;
     case 'H':
-        if ((why = http_header_option(value, &set->extra)) != NULL) {
-            fprintf(stderr, "server: %s '%s': %s\n", shown, value, why);
-            exit(2);
-        }
+        if ((why = http_header_option(value, &set->extra)) != NULL)
+            usage_error(set, "%s '%s': %s", shown, value, why);
         break;
     case 'm':
-        snprintf(s->cache_control, sizeof s->cache_control, "max-age=%ld", option_number(shown, value, 0, MAX_AGE_MAX));
+        snprintf(s->cache_control, sizeof s->cache_control, "max-age=%ld",
+                 option_number(set, shown, value, 0, MAX_AGE_MAX));
         break;
     case 's': s->spa = 1; break;
     case 'a': set->users_file = value; break;
@@ -2194,15 +2221,15 @@ static void options_parse(struct server *s, struct settings *set, int argc, char
             const char *eq = strchr(arg + 2, '=');
             size_t n = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
             const struct option *o = option_find(0, arg + 2, n);
-            if (o == NULL) {
-                fprintf(stderr, "server: unknown option '%.*s'; see %s --help\n", (int)(n + 2), arg, set->program);
-                exit(2);
-            }
+            char shown[24];
+            if (o == NULL)
+                usage_error(set, "unknown option '%.*s'", (int)(n + 2), arg);
+            snprintf(shown, sizeof shown, "--%s", o->name);
             if (!o->takes_value && eq != NULL)
-                usage_error(set, "'%s' takes no value", arg);
+                usage_error(set, "%s takes no value", shown);
             if (o->takes_value && eq == NULL && i + 1 == argc)
-                usage_error(set, "%s needs a value", arg);
-            option_apply(s, set, o->letter, !o->takes_value ? NULL : eq ? eq + 1 : argv[++i], arg);
+                usage_error(set, "%s needs a value", shown);
+            option_apply(s, set, o->letter, !o->takes_value ? NULL : eq ? eq + 1 : argv[++i], shown);
         } else {
             for (const char *p = arg + 1; *p != '\0'; p++) {
                 char shown[3] = { '-', *p, '\0' };
@@ -2234,7 +2261,7 @@ static void server_load_users(struct server *s, const struct settings *set)
     const char *file = set->users_file;
     struct stat st;
     size_t have = 0, line = 0;
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* a FIFO must not hang the start */
     if (fd < 0 || fstat(fd, &st) < 0) {
         fprintf(stderr, "server: -a %s: %s; give a file of user:password lines\n", file, strerror(errno));
         exit(2);
@@ -2258,7 +2285,14 @@ static void server_load_users(struct server *s, const struct settings *set)
         }
     close(fd);
     s->users_text[have] = '\0';
-    for (char *p = s->users_text, *end; *p != '\0'; p = end) {
+    if (memchr(s->users_text, '\0', have) != NULL) {
+        fprintf(stderr, "server: -a %s holds a NUL byte; it must be a text file of user:password lines\n", file);
+        exit(2);
+    }
+    char *text = s->users_text;
+    if (memcmp(text, "\xef\xbb\xbf", 3) == 0 && have >= 3) /* a byte-order mark some editors write */
+        text += 3;
+    for (char *p = text, *end; *p != '\0'; p = end) {
         end = p + strcspn(p, "\n");
         size_t len = (size_t)(end - p);
         line++;
@@ -2299,28 +2333,35 @@ static int server_drop_root(const struct settings *set)
     if (pw == NULL) {
         fprintf(stderr, "server: started as root, but cannot serve as user '%s': %s; name another with -u USER\n",
                 set->user, errno != 0 ? strerror(errno) : "no such user");
-        exit(1);
+        exit(2);
     }
     if (pw->pw_uid == 0) {
         fprintf(stderr, "server: warning: serving as root (-u %s): any file root can read can be served\n", set->user);
         return 0;
     }
     uid_t uid = pw->pw_uid;
-    gid_t gid = pw->pw_gid;
+    gid_t gid = pw->pw_gid, groups[256];
+    if (gid == 0) {
+        fprintf(stderr, "server: user '%s' has root's group (gid 0); choose another with -u USER\n", set->user);
+        exit(2);
+    }
 #ifdef USE_SETGROUPS
-    if (setgroups(1, &gid) < 0) {
-        fprintf(stderr, "server: setgroups: %s; not serving as root\n", strerror(errno));
+    int own_groups = 1; /* the user's supplementary groups, as a login gives them */
+    if (initgroups(pw->pw_name, gid) < 0) {
+        fprintf(stderr, "server: initgroups: %s; not serving as root\n", strerror(errno));
         exit(1);
     }
+#else
+    int own_groups = 0; /* root's supplementary groups cannot be dropped: there must be none but gid */
 #endif
     if (setgid(gid) < 0 || setuid(uid) < 0) {
         fprintf(stderr, "server: cannot become user '%s': %s; not serving as root\n", set->user, strerror(errno));
         exit(1);
     }
-    gid_t groups[2];
-    int count = getgroups(2, groups); /* without setgroups, root's own supplementary groups must be none */
-    if (setuid(0) == 0 || geteuid() == 0 || getegid() != gid || count < 0 || count > 1 ||
-        (count == 1 && groups[0] != gid)) {
+    int count = getgroups(sizeof groups / sizeof groups[0], groups), kept_root_group = count < 0;
+    for (int i = 0; i < count; i++)
+        kept_root_group |= groups[i] == 0 || (!own_groups && groups[i] != gid);
+    if (setuid(0) == 0 || geteuid() == 0 || getegid() != gid || kept_root_group) {
         fprintf(stderr, "server: root's rights or groups are still held after becoming '%s'; not serving as root\n",
                 set->user);
         exit(1);
@@ -2330,18 +2371,17 @@ static int server_drop_root(const struct settings *set)
 }
 
 /*
- * Exits with 2 when the root cannot be searched by the user the server now runs as (dropped: it changed
- * user on the way), since every request would get 403.
+ * Exits with 2 when the user the server now runs as cannot search the root (dropped: it changed user on
+ * the way), since every request would get 403. Searching is all serving needs: a root of mode 711 works.
  */
 static void server_check_root(const struct server *s, const struct settings *set, int dropped)
 {
-    int probe = openat(s->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (probe >= 0) {
-        close(probe);
+    struct stat st;
+    if (fstatat(s->root_fd, ".", &st, 0) == 0)
         return;
-    }
-    fprintf(stderr, "server: cannot serve %s as this user: %s; make it readable (chmod -R a+rX %s)%s\n", set->root,
-            strerror(errno), set->root, dropped ? ", or serve as a user who can read it with -u USER" : "");
+    fprintf(stderr, "server: cannot serve %s as this user: %s; let it in (chmod a+x %s, and a+r for what it "
+                    "shares)%s\n", set->root, strerror(errno), set->root,
+            dropped ? ", or serve as a user who may read it with -u USER" : "");
     exit(2);
 }
 
@@ -2388,7 +2428,8 @@ int main(int argc, char **argv)
     sigdelset(&wait_mask, SIGTERM);
     server_load_mime(s);
     s->listen_fd = listen_on(set.addr, set.port, &bound);
-    server_check_root(s, &set, server_drop_root(&set));
+    int dropped = server_drop_root(&set);
+    server_check_root(s, &set, dropped);
     server_fit_descriptors(s, set.cap_given);
     server_init_queues(s);
     if (!server_fit_table(s, s->listen_fd) || !server_fit_table(s, STDERR_FILENO)) {

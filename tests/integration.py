@@ -1630,7 +1630,9 @@ CLI_BAD = [
     ("header_too_long", ["-H", "X-A: " + "v" * 1100]), ("max_age_negative", ["-m", "-1"]),
     ("max_age_not_a_number", ["-m", "1h"]), ("auth_missing_file", ["-a", "/nonexistent/users"]),
     ("auth_no_colon", ["-a", "@users-bad"]), ("auth_empty_file", ["-a", "@empty.txt"]),
-    ("auth_is_a_directory", ["-a", "@sub"]),
+    ("auth_is_a_directory", ["-a", "@sub"]), ("auth_is_a_fifo", ["-a", "@fifo"]), ("auth_nul", ["-a", "@noext"]),
+    ("root_twice", ["-r", "@sub", "-r", "@withindex"]), ("port_with_space", ["-p", " 80"]),
+    ("port_with_plus", ["-p", "+80"]),
 ]
 
 for _name, _args in CLI_BAD:
@@ -1948,7 +1950,8 @@ def test_header_option_on_every_status(ctx):
 @test
 def test_options_204(ctx):
     """OPTIONS on a file or a directory: 204 with Allow: GET, HEAD, OPTIONS and no body, the connection kept;
-    OPTIONS * is 204 too; a missing or hidden name is 404. A CORS preflight passes with -H."""
+    OPTIONS * is 204 too; what a GET would not get (missing, hidden, a FIFO, unreadable) gets the GET's error.
+    A CORS preflight passes with -H."""
     with Client(ctx.port) as c:
         for path in ("/c.txt", "/sub/", "/sub", "*"):
             c.send(get(path, method=b"OPTIONS"))
@@ -1957,8 +1960,8 @@ def test_options_204(ctx):
                f"OPTIONS {path}")
         c.send(get("/c.txt"))
         eq(c.read_response().body, ctx.files["c.txt"], "a GET on the same connection after the 204s")
-    for path in ("/missing.txt", "/.secret"):
-        eq(fetch(ctx.port, path, method=b"OPTIONS").status, 404, f"OPTIONS {path}")
+    for path, status in (("/missing.txt", 404), ("/.secret", 404), ("/fifo", 403), ("/noperm.txt", 403)):
+        eq(fetch(ctx.port, path, method=b"OPTIONS").status, status, f"OPTIONS {path}, as a GET would be answered")
     with ctx.start("-q", "-H", "Access-Control-Allow-Origin: *", "-H", "Access-Control-Allow-Headers: *") as srv:
         r = exchange(srv.port, get("/b.json", method=b"OPTIONS", extra=b"Origin: http://elsewhere.example\r\n"
                                    b"Access-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: x-a\r\n"),
@@ -1977,6 +1980,7 @@ def test_cache_control(ctx):
        "no-cache", "its 304")
     eq(fetch(ctx.port, "/sub/").get("Cache-Control"), "no-cache", "a listing")
     eq(fetch(ctx.port, "/missing").get("Cache-Control"), None, "a 404 page")
+    eq(fetch(ctx.port, "/c.txt", extra=b"Range: bytes=999-\r\n").get("Cache-Control"), None, "a 416 page")
     with ctx.start("-q", "-m", "3600") as srv:
         eq(fetch(srv.port, "/c.txt").get("Cache-Control"), "max-age=3600", "-m 3600")
         eq(fetch(srv.port, "/big50.bin", method=b"HEAD").get("Cache-Control"), "max-age=3600", "-m on a big file")
@@ -1998,6 +2002,7 @@ def test_spa_fallback(ctx):
         for path in ("/.secret", "/.git/config", "/sub/.hidden"):
             check_error_page(fetch(srv.port, path), 404)
         check_error_page(fetch(srv.port, "/../c.txt"), 400)
+        eq(fetch(srv.port, "/app/route", method=b"OPTIONS").status, 204, "OPTIONS of a route, as its GET")
     check_error_page(fetch(ctx.port, "/app/route"), 404)
 
 
@@ -2037,7 +2042,7 @@ def test_listing_order_and_format(ctx):
         eq(listing_names(r.body), ["dir9/", "dir10/", "Zdir/", "a.txt", "b.txt", "big.bin", "File1", "file02", "file2",
                                    "file10", "file13", "file138", "one.bin"], "order")
         check(b'<td class="size" title="4300 bytes">4.2 KiB</td>' in r.body, "size of big.bin")
-        check(b'<td class="size" title="1 bytes">1 B</td>' in r.body, "size of one.bin")
+        check(b'<td class="size" title="1 byte">1 B</td>' in r.body, "size of one.bin")
         times = re.findall(rb'<td class="time">([^<]*)</td>', r.body)
         check(len(times) == 13 and all(re.fullmatch(rb"\d{4}-\d\d-\d\d \d\d:\d\d UTC", t) for t in times),
               f"times: {times[:3]}")
@@ -2051,12 +2056,13 @@ def test_listing_bidi_and_invisible_names(ctx):
     photo<RLO>gpj.exe cannot pose as photoexe.jpg; the raw characters never reach the page, and the links work."""
     names = {"photo\u202egpj.exe": "photo<mark>\\u202E</mark>gpj.exe", "iso\u2066late\u2069.txt":
              "iso<mark>\\u2066</mark>late<mark>\\u2069</mark>.txt", "zero\u200bwidth.txt": "zero<mark>\\u200B</mark>width.txt",
-             "caf\u00e9 \u65e5\u672c.txt": "caf\u00e9 \u65e5\u672c.txt"}
+             "caf\u00e9 \u65e5\u672c.txt": "caf\u00e9 \u65e5\u672c.txt", "a\u00a0b.txt": "a<mark>\\u00A0</mark>b.txt",
+             "trail.txt ": "trail.txt<mark>\\u0020</mark>", "invoice\u200d.pdf": "invoice<mark>\\u200D</mark>.pdf"}
     with Tree(ctx, {name: name.encode() for name in names}, "-q") as srv:
         r = fetch(srv.port, "/")
         shown = listing_names(r.body)
         eq(sorted(shown), sorted(names.values()), "names shown")
-        for raw in ("\u202e", "\u2066", "\u2069", "\u200b"):
+        for raw in ("\u202e", "\u2066", "\u2069", "\u200b", "\u00a0", "\u200d"):
             check(raw.encode() not in r.body, f"raw U+{ord(raw):04X} in the page")
         for href, _, _ in listing_rows(r.body):
             rr = fetch(srv.port, "/" + href.removeprefix("./"))
@@ -2077,7 +2083,7 @@ def test_basic_auth(ctx):
     try:
         path = os.path.join(users, "users")
         with open(path, "w") as f:
-            f.write("# who may come in\nalice:s3cret\r\n\nbob:pass:with:colons\n")
+            f.write("\ufeff# who may come in, after a byte-order mark\nalice:s3cret\r\n\nbob:pass:with:colons\n")
         os.chmod(path, 0o600)
         with ctx.start("-q", "-a", path) as srv:
             with Client(srv.port) as c:
@@ -2111,8 +2117,8 @@ def proc_ids(pid):
 @test
 def test_privilege_drop(ctx):
     """Started as root, the server binds, then serves as -u USER (default nobody): every uid and gid is the
-    user's, no supplementary group but its own is left; an unknown user ends it with exit 1 before serving,
-    and a root that user cannot read with exit 2 and a hint."""
+    user's, no group of root's is left; an unknown user ends it with exit 2 before serving, and so does a
+    root that user cannot search, with a hint."""
     if os.geteuid() != 0:
         raise Skip("not running as root, so there is no privilege to drop")
     import pwd
@@ -2122,21 +2128,27 @@ def test_privilege_drop(ctx):
             uids, gids, groups = proc_ids(srv.pid)
             eq(uids, [nobody.pw_uid] * 4, f"uids with {args}")
             eq(gids, [nobody.pw_gid] * 4, f"gids with {args}")
-            check(set(groups) <= {nobody.pw_gid}, f"supplementary groups left: {groups}")
+            check(0 not in groups and 0 not in gids, f"root's group left: gids {gids}, groups {groups}")
             check("serving as user 'nobody'" in srv.stderr(), f"no note on stderr: {srv.stderr()!r}")
             eq(fetch(srv.port, "/c.txt").status, 200, "serving after the drop")
             check_error_page(fetch(srv.port, "/noperm.txt"), 403)  # mode 000: root could read it, nobody cannot
     rc, out, err = run_cli(ctx, ["-p", "0", "-r", ctx.root, "-u", "no-such-user-here"])
-    eq(rc, 1, "exit status for an unknown user")
+    eq(rc, 2, "exit status for an unknown user")
     check("no-such-user-here" in err and "Serving" not in out, f"stderr {err!r}, stdout {out!r}")
     locked = tempfile.mkdtemp(prefix="server-it-locked-")  # mode 0700: root's alone
     try:
         rc, out, err = run_cli(ctx, ["-p", "0", locked])
         eq(rc, 2, "exit status for a root the user cannot read")
-        check(f"cannot serve {locked} as this user" in err and "chmod -R a+rX" in err and "-u USER" in err,
+        check(f"cannot serve {locked} as this user" in err and "chmod a+x" in err and "-u USER" in err,
               f"stderr {err!r}")
+        os.chmod(locked, 0o711)  # searchable, not listable: enough to serve its files
+        with open(os.path.join(locked, "f.txt"), "w") as f:
+            f.write("in a 711 root\n")
+        os.chmod(os.path.join(locked, "f.txt"), 0o644)
+        with Server(ctx.binary, locked, ("-q",)) as srv:
+            eq(fetch(srv.port, "/f.txt").body, b"in a 711 root\n", "a file of a 711 root")
     finally:
-        os.rmdir(locked)
+        shutil.rmtree(locked, ignore_errors=True)
 
 
 @test

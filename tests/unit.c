@@ -604,10 +604,11 @@ static void test_heads(void)
           strstr(out, "\r\nAccess-Control-Allow-Origin: *\r\n\r\n"), "head", out);
 
     b.len = 0;
-    r = (struct http_response){ .status = HTTP_UNAUTHORIZED, .date = "D", .realm = "files", .content_length = 0 };
+    r = (struct http_response){ .status = HTTP_UNAUTHORIZED, .date = "D", .content_length = 0 };
     http_format_head(&b, &r);
     out[b.len] = '\0';
-    check(strstr(out, "\r\nWWW-Authenticate: Basic realm=\"files\", charset=\"UTF-8\"\r\n") != NULL, "head", out);
+    check(strstr(out, "\r\nWWW-Authenticate: Basic realm=\"" HTTP_AUTH_REALM "\", charset=\"UTF-8\"\r\n") != NULL,
+          "head", out);
 
     b.len = 0;
     r = (struct http_response){ .status = HTTP_NOT_MODIFIED, .date = "D", .etag = "\"e\"", .cache_control = "no-cache" };
@@ -648,10 +649,15 @@ static void test_listing(void)
     http_format_listing_top(&b, "/a&b/");
     out[b.len] = '\0';
     check(strstr(out, "Index of /a&amp;b/") && strstr(out, "href=\"../\""), "listing top", "../ below the root");
+    b.len = 0;
+    http_format_listing_top(&b, "/d\xe2\x80\xaex/");
+    out[b.len] = '\0';
+    check(strstr(out, "<title>Index of /d\\u202Ex/</title>") && strstr(out, "<h1>Index of /d<mark>\\u202E</mark>x/</h1>"),
+          "listing top", "escapes in the title are plain text, marked in the heading");
 
     static char top[HTTP_LISTING_TOP_MAX(4000)];
     char worst[4001];
-    memset(worst, 0xff, 4000); /* each byte shown as a marked \xFF, twice */
+    memset(worst, 0x01, 4000); /* each byte shown as a marked \u0001, twice: 19 bytes each */
     worst[0] = '/';
     worst[4000] = '\0';
     struct http_buf t = { top, 0, sizeof top, 0 };
@@ -672,6 +678,10 @@ static void test_listing(void)
     big.len = 0;
     http_format_listing_row(&big, name, 0, 0, 0);
     check(!big.overflow, "listing row", "a 255-byte name of bytes that are not UTF-8 fits HTTP_LISTING_ROW_MAX");
+    memset(name, 0x01, 255); /* each byte a marked \u0001: 19 bytes, the most one byte takes */
+    big.len = 0;
+    http_format_listing_row(&big, name, 0, 0, 0);
+    check(!big.overflow, "listing row", "a 255-byte name of control bytes fits HTTP_LISTING_ROW_MAX");
 
     static const struct {
         const char *name, *shown;
@@ -686,6 +696,15 @@ static void test_listing(void)
         { "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x93\xb7", ">caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x93\xb7<" },
         { "family \xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7", ">family \xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7<" },
         { "lrm\xe2\x80\x8e", ">lrm<mark>\\u200E</mark><" },
+        { "a\xc2\xa0" "b \xe3\x80\x80" "c", ">a<mark>\\u00A0</mark>b <mark>\\u3000</mark>c<" },
+        { " edges ", "><mark>\\u0020</mark>edges<mark>\\u0020</mark><" },
+        { "in  side", ">in  side<" },
+        { "invoice\xe2\x80\x8d.pdf", ">invoice<mark>\\u200D</mark>.pdf<" },
+        { "a\xef\xb8\x8f.txt", ">a<mark>\\uFE0F</mark>.txt<" },
+        { "\xf0\x9f\x8f\xb3\xef\xb8\x8f\xe2\x80\x8d\xf0\x9f\x8c\x88", ">\xf0\x9f\x8f\xb3\xef\xb8\x8f\xe2\x80\x8d\xf0\x9f\x8c\x88<" },
+        { "\xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xae\xd9\x88\xd8\xa7\xd9\x87\xd9\x85", ">\xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xae\xd9\x88\xd8\xa7\xd9\x87\xd9\x85<" },
+        { "en\xe2\x80\x93" "dash \xe2\x80\x9cq\xe2\x80\x9d", ">en\xe2\x80\x93" "dash \xe2\x80\x9cq\xe2\x80\x9d<" },
+        { "arabic\xd8\x80" "x", ">arabic<mark>\\u0600</mark>x<" },
     };
     for (size_t i = 0; i < sizeof visible / sizeof visible[0]; i++) {
         b.len = 0;

@@ -14,14 +14,16 @@
 #include <string.h>
 
 /* Says whether the page text holds a raw character a listing must show escaped: C0/C1 controls and DEL
-   (outside the markup's own newline), U+200B-U+200F, U+202A-U+202E, U+2066-U+2069, U+FEFF. */
+   (outside the markup's own newline), U+00A0, U+200B, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069,
+   U+FEFF, and the joiners U+200C-U+200D after an ASCII byte. */
 static int has_hidden(const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if ((s[i] < 0x20 && s[i] != '\n') || s[i] == 0x7f || (s[i] == 0xc2 && i + 1 < n && s[i + 1] < 0xa0))
+        if ((s[i] < 0x20 && s[i] != '\n') || s[i] == 0x7f || (s[i] == 0xc2 && i + 1 < n && s[i + 1] <= 0xa0))
             return 1;
         if (s[i] == 0xe2 && i + 2 < n && s[i + 1] == 0x80 &&
-            ((s[i + 2] >= 0x8b && s[i + 2] <= 0x8f) || (s[i + 2] >= 0xaa && s[i + 2] <= 0xae)))
+            (s[i + 2] == 0x8b || s[i + 2] == 0x8e || s[i + 2] == 0x8f || (s[i + 2] >= 0xaa && s[i + 2] <= 0xae) ||
+             ((s[i + 2] == 0x8c || s[i + 2] == 0x8d) && (i == 0 || s[i - 1] < 0x80))))
             return 1;
         if (s[i] == 0xe2 && i + 2 < n && s[i + 1] == 0x81 && s[i + 2] >= 0xa6 && s[i + 2] <= 0xa9)
             return 1;
