@@ -1356,7 +1356,7 @@ static void conn_start(struct server *s, struct conn *c, struct reply *r)
     struct http_buf b = { c->buf->out, 0, sizeof c->buf->out, 0 }; /* fits: Location and type are bounded */
     int head_only = c->req.method == HTTP_METHOD_HEAD;
     r->head.date = s->date;
-    r->head.extra_fields = s->extra_fields;
+    r->head.extra_fields = s->extra_fields[0] != '\0' ? s->extra_fields : NULL;
     r->head.close = !c->keep_alive;
     r->head.keep_alive_echo = c->keep_alive && c->req.minor == 0;
     if (r->page) {
