@@ -1,6 +1,7 @@
 /* http.c: request parsing, target decoding, MIME types, dates and response formatting; pure functions only. */
 #include "http.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,11 +9,28 @@
 #include <string.h>
 #include <strings.h>
 
-/* Parser states, in the order the bytes of a head arrive. */
+/* Parser states, in the order the bytes of a request arrive: the head, then a body to throw away. */
 enum {
     P_START, P_METHOD, P_TARGET, P_VERSION, P_LINE_LF,
-    P_FIELD_START, P_NAME, P_VALUE_START, P_VALUE, P_FIELD_LF, P_END_LF, P_DONE
+    P_FIELD_START, P_NAME, P_VALUE_START, P_VALUE, P_FIELD_LF, P_END_LF,
+    P_BODY,                                                       /* Content-Length bytes */
+    P_CHUNK_SIZE, P_CHUNK_EXT, P_CHUNK_QUOTED, P_CHUNK_ESCAPE, P_CHUNK_SIZE_LF, /* a chunk's size line */
+    P_CHUNK_DATA, P_CHUNK_DATA_END, P_CHUNK_DATA_LF,              /* its data and the line end after it */
+    P_TRAILER_START, P_TRAILER_NAME, P_TRAILER_VALUE, P_TRAILER_LF, P_TRAILER_END_LF, /* the trailer section */
+    P_DONE
 };
+
+/* Returns the value of a hex digit, or -1. */
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
 
 /* Says whether c may appear in a token (RFC 9110 5.6.2): method names and field names. */
 static int is_tchar(unsigned char c)
@@ -50,21 +68,90 @@ static enum http_method method_kind(const char *buf, struct http_span m)
     return HTTP_METHOD_UNKNOWN;
 }
 
-/* Reads a Content-Length value: digits only, no overflow, equal to any earlier one. */
+/*
+ * Reads a Content-Length value: digits only, no overflow, and only once. A second Content-Length is
+ * refused even with the same value, as a list ("5, 5") is: RFC 9110 section 8.6 lets a recipient take
+ * such repeats, but what a proxy in front made of them cannot be known, so neither form is trusted.
+ */
 static enum http_status parse_content_length(struct http_request *r, const char *v, size_t len)
 {
     long long n = 0;
-    if (len == 0 || len > 18)
+    if (len == 0 || len > 18 || r->content_length >= 0)
         return HTTP_BAD_REQUEST;
     for (size_t i = 0; i < len; i++) {
         if (v[i] < '0' || v[i] > '9')
             return HTTP_BAD_REQUEST;
         n = n * 10 + (v[i] - '0');
     }
-    if (r->content_length >= 0 && r->content_length != n)
-        return HTTP_BAD_REQUEST;
     r->content_length = n;
     return HTTP_NEED_MORE;
+}
+
+/*
+ * Reads one Transfer-Encoding line's codings, in order after any earlier line's. chunked must come
+ * last, once (RFC 9112 section 6.1); the other registered codings are known, anything else is not.
+ * Returns HTTP_BAD_REQUEST for a coding after chunked, or an empty or malformed element.
+ */
+static enum http_status parse_transfer_encoding(struct http_request *r, const char *v, size_t len)
+{
+    static const char *const known[] = { "gzip", "x-gzip", "deflate", "compress", "x-compress" };
+    size_t i = 0;
+    r->has_transfer_encoding = 1;
+    while (i < len) {
+        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        size_t start = i;
+        while (i < len && is_tchar((unsigned char)v[i]))
+            i++;
+        size_t n = i - start;
+        while (i < len && (v[i] == ' ' || v[i] == '\t'))
+            i++;
+        if (n == 0 && i == len)
+            break;
+        if (n == 0 || (i < len && v[i] != ',') || r->te_chunked) /* a parameter, a stray byte, or after chunked */
+            return HTTP_BAD_REQUEST;
+        r->te_chunked = r->te_last_chunked = span_is(v, start, n, "chunked", 1);
+        int is_known = r->te_chunked;
+        for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+            is_known |= span_is(v, start, n, known[k], 1);
+        r->te_unknown |= !is_known;
+    }
+    return HTTP_NEED_MORE;
+}
+
+/* Says whether c may appear in a reg-name or an IP literal of a URI (RFC 3986): unreserved, sub-delims, '%'. */
+static int is_host_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr("-._~!$&'()*+,;=%", c) != NULL);
+}
+
+/*
+ * Says whether a Host value is uri-host [ ":" port ] (RFC 9112 section 3.2, RFC 3986 section 3.2.2):
+ * a reg-name or IPv4 address of URI characters, or an IP literal in brackets, then an optional port of
+ * digits. The empty value is allowed: a target with no authority sends it.
+ */
+static int host_valid(const char *v, size_t len)
+{
+    size_t i = 0;
+    if (len > 0 && v[0] == '[') {
+        for (i = 1; i < len && v[i] != ']'; i++)
+            if (!is_host_char((unsigned char)v[i]) && v[i] != ':')
+                return 0;
+        if (i == len || i == 1)
+            return 0;
+        i++;
+    } else {
+        while (i < len && is_host_char((unsigned char)v[i]))
+            i++;
+    }
+    for (size_t k = i; k < len; k++)
+        if (k == i ? v[k] != ':' : v[k] < '0' || v[k] > '9')
+            return 0;
+    for (size_t k = 0; k < i; k++) /* a '%' starts two hex digits */
+        if (v[k] == '%' && (k + 2 >= i || !isxdigit((unsigned char)v[k + 1]) || !isxdigit((unsigned char)v[k + 2])))
+            return 0;
+    return 1;
 }
 
 /* Notes the close and keep-alive options of a comma-separated Connection value. */
@@ -91,8 +178,9 @@ static enum http_status field_done(struct http_request *r, const char *buf)
     static const struct {
         const char *name;
         size_t len; /* known when compiling: most fields are passed over on their length alone */
-    } kept[HTTP_FIELD_COUNT] = { KEPT("Range"), KEPT("If-Range"), KEPT("If-None-Match"), KEPT("If-Modified-Since"),
-                                 KEPT("Accept-Encoding"), KEPT("Authorization") };
+    } kept[HTTP_FIELD_COUNT] = { KEPT("Range"), KEPT("If-Range"), KEPT("If-Match"), KEPT("If-Unmodified-Since"),
+                                 KEPT("If-None-Match"), KEPT("If-Modified-Since"), KEPT("Accept-Encoding"),
+                                 KEPT("Authorization") };
     size_t name_len = r->name_end - r->mark, len = r->value_end - r->value_start;
     r->state = P_FIELD_START;
     if (++r->field_count > HTTP_FIELDS_MAX)
@@ -108,31 +196,61 @@ static enum http_status field_done(struct http_request *r, const char *buf)
         }
     }
     if (span_is(buf, r->mark, name_len, "Host", 1))
-        r->hosts++;
+        return ++r->hosts > 1 || !host_valid(buf + r->value_start, len) ? HTTP_BAD_REQUEST : HTTP_NEED_MORE;
     else if (span_is(buf, r->mark, name_len, "Connection", 1))
         parse_connection(r, buf + r->value_start, len);
     else if (span_is(buf, r->mark, name_len, "Transfer-Encoding", 1))
-        r->has_transfer_encoding = 1;
+        return parse_transfer_encoding(r, buf + r->value_start, len);
     else if (span_is(buf, r->mark, name_len, "Content-Length", 1))
         return parse_content_length(r, buf + r->value_start, len);
     return HTTP_NEED_MORE;
 }
 
-/* Judges a complete head: framing and Host first, then the method. */
+/*
+ * Judges a complete head: framing and Host first, then the method. A body follows a servable head
+ * when it has Content-Length above 0 or is chunked: a small one (HTTP_BODY_DISCARD_MAX) is read and thrown
+ * away, and the request ends after it; a larger one is not waited for, and the connection will close.
+ */
 static enum http_status head_done(struct http_request *r)
 {
     r->state = P_DONE;
-    r->head_len = r->pos + 1;
+    r->head_len = r->end = r->pos + 1;
     r->keep_alive = r->minor >= 1 ? !r->has_close : r->has_keep_alive && !r->has_close;
-    if (r->hosts > 1 || (r->minor >= 1 && r->hosts == 0))
+    if (r->minor >= 1 && r->hosts == 0)
         return HTTP_BAD_REQUEST;
-    if (r->has_transfer_encoding)
-        return HTTP_NOT_IMPLEMENTED;
+    if (r->has_transfer_encoding) { /* RFC 9112 section 6.1 and 6.3 */
+        if (r->minor == 0 || r->content_length >= 0 || !r->te_last_chunked)
+            return HTTP_BAD_REQUEST; /* faulty framing, or framing a proxy may have read the other way */
+        if (r->te_unknown)
+            return HTTP_NOT_IMPLEMENTED;
+    }
     if (r->method == HTTP_METHOD_UNKNOWN)
         return HTTP_NOT_IMPLEMENTED;
     if (r->method == HTTP_METHOD_OTHER)
         return HTTP_METHOD_NOT_ALLOWED;
+    if (!r->has_transfer_encoding && r->content_length <= 0)
+        return HTTP_OK;
+    if (r->content_length > HTTP_BODY_DISCARD_MAX || r->head_len + HTTP_BODY_ROOM > HTTP_HEAD_MAX) {
+        r->keep_alive = 0; /* answered now; the closing connection drains the body */
+        return HTTP_OK;
+    }
+    r->body_left = r->has_transfer_encoding ? 0 : (unsigned long long)r->content_length;
+    r->state = r->has_transfer_encoding ? P_CHUNK_SIZE : P_BODY;
+    return HTTP_NEED_MORE;
+}
+
+/* Ends a request whose body has been read whole, at r->pos. */
+static enum http_status body_done(struct http_request *r)
+{
+    r->state = P_DONE;
+    r->end = r->pos + 1;
     return HTTP_OK;
+}
+
+/* Ends the size line of a chunk: its data follows, or, after the last chunk (size 0), the trailer section. */
+static void chunk_size_done(struct http_request *r)
+{
+    r->state = r->body_left > 0 ? P_CHUNK_DATA : P_TRAILER_START;
 }
 
 /* Ends the request line at r->pos: checks the version and starts on the header fields. */
@@ -144,6 +262,123 @@ static enum http_status line_done(struct http_request *r, const char *buf)
     if (v[5] != '1')
         return HTTP_VERSION_NOT_SUPPORTED;
     r->minor = v[7] - '0';
+    return HTTP_NEED_MORE;
+}
+
+/*
+ * Takes one byte of a body to throw away (c, at r->pos; the buffer's bytes end at end): Content-Length
+ * bytes, or chunked framing checked strictly (RFC 9112 section 7.1). Chunk data is passed over in one
+ * step. Past HTTP_BODY_DISCARD_MAX bytes the rest is not waited for: the request ends, to be answered on
+ * a connection that then closes. Returns HTTP_NEED_MORE, HTTP_OK at the body's end, or HTTP_BAD_REQUEST.
+ */
+static enum http_status body_byte(struct http_request *r, unsigned char c, size_t end)
+{
+    if (r->state == P_BODY || r->state == P_CHUNK_DATA) { /* pass over what is here of the data */
+        size_t take = end - r->pos < r->body_left ? end - r->pos : (size_t)r->body_left;
+        r->pos += take - 1; /* the caller's loop steps over the last one */
+        r->body_left -= take;
+        r->body_seen += take;
+        if (r->body_left == 0 && r->state == P_BODY)
+            return body_done(r);
+        if (r->body_left == 0)
+            r->state = P_CHUNK_DATA_END;
+        return HTTP_NEED_MORE;
+    }
+    if (++r->body_seen > HTTP_BODY_DISCARD_MAX) {
+        r->keep_alive = 0;
+        return body_done(r);
+    }
+    switch (r->state) {
+    case P_CHUNK_SIZE:
+        if (hex_value(c) >= 0 && r->body_left >> 60 == 0) { /* 1 << 60: no size this big can be real */
+            r->body_left = r->body_left * 16 + (unsigned)hex_value(c);
+            r->chunk_digits = 1;
+        } else if (hex_value(c) >= 0 || !r->chunk_digits) {
+            return HTTP_BAD_REQUEST; /* overflow, or no digit before the extension or line end */
+        } else if (c == ';' || c == ' ' || c == '\t') {
+            r->state = P_CHUNK_EXT;
+        } else if (c == '\r') {
+            r->state = P_CHUNK_SIZE_LF;
+        } else if (c == '\n') {
+            chunk_size_done(r);
+        } else {
+            return HTTP_BAD_REQUEST;
+        }
+        break;
+    case P_CHUNK_EXT: /* ;name[=value], values tokens or quoted strings: checked, never read */
+        if (c == '"')
+            r->state = P_CHUNK_QUOTED;
+        else if (c == '\r')
+            r->state = P_CHUNK_SIZE_LF;
+        else if (c == '\n')
+            chunk_size_done(r);
+        else if (!is_tchar(c) && c != ';' && c != '=' && c != ' ' && c != '\t')
+            return HTTP_BAD_REQUEST;
+        break;
+    case P_CHUNK_QUOTED:
+        if (c == '"')
+            r->state = P_CHUNK_EXT;
+        else if (c == '\\')
+            r->state = P_CHUNK_ESCAPE;
+        else if ((c < ' ' && c != '\t') || c == 0x7f)
+            return HTTP_BAD_REQUEST;
+        break;
+    case P_CHUNK_ESCAPE:
+        if ((c < ' ' && c != '\t') || c == 0x7f)
+            return HTTP_BAD_REQUEST;
+        r->state = P_CHUNK_QUOTED;
+        break;
+    case P_CHUNK_SIZE_LF:
+        if (c != '\n')
+            return HTTP_BAD_REQUEST;
+        chunk_size_done(r);
+        break;
+    case P_CHUNK_DATA_END: /* CRLF, or a bare LF as in the head */
+        if (c != '\r' && c != '\n')
+            return HTTP_BAD_REQUEST;
+        r->state = c == '\r' ? P_CHUNK_DATA_LF : P_CHUNK_SIZE;
+        r->chunk_digits = 0;
+        break;
+    case P_CHUNK_DATA_LF:
+        if (c != '\n')
+            return HTTP_BAD_REQUEST;
+        r->state = P_CHUNK_SIZE;
+        r->chunk_digits = 0;
+        break;
+    case P_TRAILER_START: /* trailer fields are checked like header fields, and never used */
+        if (c == '\r')
+            r->state = P_TRAILER_END_LF;
+        else if (c == '\n')
+            return body_done(r);
+        else if (is_tchar(c))
+            r->state = P_TRAILER_NAME;
+        else
+            return HTTP_BAD_REQUEST;
+        break;
+    case P_TRAILER_NAME:
+        if (c == ':')
+            r->state = P_TRAILER_VALUE;
+        else if (!is_tchar(c))
+            return HTTP_BAD_REQUEST;
+        break;
+    case P_TRAILER_VALUE:
+        if (c == '\r')
+            r->state = P_TRAILER_LF;
+        else if (c == '\n')
+            r->state = P_TRAILER_START;
+        else if ((c < ' ' && c != '\t') || c == 0x7f)
+            return HTTP_BAD_REQUEST;
+        break;
+    case P_TRAILER_LF:
+        if (c != '\n')
+            return HTTP_BAD_REQUEST;
+        r->state = P_TRAILER_START;
+        break;
+    case P_TRAILER_END_LF:
+        return c == '\n' ? body_done(r) : HTTP_BAD_REQUEST;
+    default: /* P_DONE: nothing more belongs to this request */
+        break;
+    }
     return HTTP_NEED_MORE;
 }
 
@@ -238,23 +473,29 @@ enum http_status http_parse(struct http_request *r, const char *buf, size_t len)
         case P_END_LF:
             st = c == '\n' ? head_done(r) : HTTP_BAD_REQUEST;
             break;
+        default:
+            st = body_byte(r, c, end);
+            break;
         }
     }
-    if (st == HTTP_NEED_MORE && r->pos >= HTTP_HEAD_MAX)
+    if (st == HTTP_NEED_MORE && r->pos >= HTTP_HEAD_MAX && r->state < P_BODY)
         return r->state < P_FIELD_START ? HTTP_URI_TOO_LONG : HTTP_FIELDS_TOO_LARGE;
     return st;
 }
 
-/* Returns the value of a hex digit, or -1. */
-static int hex_value(unsigned char c)
+/*
+ * Removes the body bytes the parser has already thrown away from the buffer (between the head and
+ * r->pos), moving what follows down; returns the bytes left. So a body of any length passes through a
+ * buffer of HTTP_HEAD_MAX while the head stays where it is.
+ */
+size_t http_compact(struct http_request *r, char *buf, size_t len)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    if (r->state < P_BODY || r->state == P_DONE || r->pos <= r->head_len)
+        return len;
+    memmove(buf + r->head_len, buf + r->pos, len - r->pos);
+    len -= r->pos - r->head_len;
+    r->pos = r->head_len;
+    return len;
 }
 
 /*
@@ -270,9 +511,10 @@ enum http_status http_target_path(const char *target, size_t len, char *path, si
         i = 7;
     else if (len >= 8 && strncasecmp(target, "https://", 8) == 0)
         i = 8;
-    if (i > 0) /* absolute form: skip the authority */
-        while (i < len && target[i] != '/' && target[i] != '?')
-            i++;
+    if (i > 0) /* absolute form: skip the authority, which may not carry userinfo (RFC 9110 section 4.2.4) */
+        for (; i < len && target[i] != '/' && target[i] != '?'; i++)
+            if (target[i] == '@')
+                return HTTP_BAD_REQUEST;
     for (end = i; end < len && target[end] != '?'; end++)
         ;
     *query = end;
@@ -436,6 +678,7 @@ const char *http_reason(enum http_status status)
     case HTTP_FORBIDDEN: return "Forbidden";
     case HTTP_NOT_FOUND: return "Not Found";
     case HTTP_METHOD_NOT_ALLOWED: return "Method Not Allowed";
+    case HTTP_PRECONDITION_FAILED: return "Precondition Failed";
     case HTTP_REQUEST_TIMEOUT: return "Request Timeout";
     case HTTP_URI_TOO_LONG: return "URI Too Long";
     case HTTP_RANGE_NOT_SATISFIABLE: return "Range Not Satisfiable";
@@ -598,10 +841,11 @@ static size_t skip_ows(const char *v, size_t len, size_t i)
 }
 
 /*
- * Says whether an If-None-Match list names etag, by weak comparison (a W/ prefix does not matter).
- * "*" matches any tag; a malformed list matches nothing.
+ * Says whether an entity-tag list (If-None-Match, If-Match) names etag: by weak comparison, where a W/
+ * prefix does not matter, or by strong comparison, where a weak tag matches nothing (RFC 9110 section
+ * 8.8.3.2). "*" matches any tag; a malformed list matches nothing.
  */
-int http_etag_match(const char *v, size_t len, const char *etag)
+int http_etag_match(const char *v, size_t len, const char *etag, int strong)
 {
     size_t i = skip_ows(v, len, 0), n = strlen(etag);
     if (i < len && v[i] == '*')
@@ -611,7 +855,8 @@ int http_etag_match(const char *v, size_t len, const char *etag)
             i++;
         if (i == len)
             return 0;
-        i += len - i >= 2 && v[i] == 'W' && v[i + 1] == '/' ? 2 : 0;
+        int weak = len - i >= 2 && v[i] == 'W' && v[i + 1] == '/';
+        i += weak ? 2 : 0;
         if (i >= len || v[i] != '"')
             return 0;
         size_t start = i++;
@@ -620,7 +865,7 @@ int http_etag_match(const char *v, size_t len, const char *etag)
         if (i >= len || v[i] != '"')
             return 0;
         i++;
-        if (i - start == n && memcmp(v + start, etag, n) == 0)
+        if (i - start == n && memcmp(v + start, etag, n) == 0 && !(strong && weak))
             return 1;
         i = skip_ows(v, len, i);
         if (i < len && v[i] != ',')
@@ -665,9 +910,9 @@ enum http_status http_parse_range(const char *v, size_t len, long long size, lon
         if ((start < 0 && end < 0) || (start >= 0 && end >= 0 && end < start) || (i < len && v[i] != ','))
             return HTTP_OK;
     }
-    if (ranges == 0)
-        return HTTP_OK;
-    if (start < 0 ? end == 0 || size == 0 : start >= size)
+    if (ranges == 0 || (start < 0 && end > 0 && size == 0))
+        return HTTP_OK; /* a suffix of an empty file is all of it (RFC 9110 section 14.1.1): a 200 says so */
+    if (start < 0 ? end == 0 : start >= size)
         return HTTP_RANGE_NOT_SATISFIABLE;
     *first = start >= 0 ? start : end >= size ? 0 : size - end;
     *last = start >= 0 && end >= 0 && end < size ? end : size - 1;
@@ -720,11 +965,13 @@ int http_accepts_gzip(const char *v, size_t len)
 }
 
 /*
- * Decides how to answer a GET or HEAD of a file from the request's validators and Range:
- * 304 when If-None-Match (or, without it, If-Modified-Since) says the client's copy is current,
- * 206 or 416 for a Range that If-Range (if sent) allows, else 200. Sets *first and *last for a 206.
- * If-Range must name the strong ETag exactly, or a Last-Modified date at least a second old (RFC 9110
- * 13.1.5: only then is the date a strong validator).
+ * Decides how to answer a GET or HEAD of a file from the request's preconditions and Range, in the
+ * order of RFC 9110 section 13.2.2: 412 when If-Match (strong comparison; "*" matches the file) names
+ * no current tag, or, without it, If-Unmodified-Since is older than the file; then 304 when If-None-Match
+ * (or, without it, If-Modified-Since) says the client's copy is current; then 206 or 416 for a Range that
+ * If-Range (if sent) allows, else 200. Sets *first and *last for a 206. If-Range must name the strong
+ * ETag exactly, or a Last-Modified date at least a second old (13.1.5: only then is the date strong).
+ * An If-Match split over several lines is not combined, and fails: a resumed download must not mix.
  */
 enum http_status http_file_status(const struct http_request *r, const char *buf, const char *etag, time_t mtime,
                                   long long size, time_t now, long long *first, long long *last)
@@ -732,9 +979,18 @@ enum http_status http_file_status(const struct http_request *r, const char *buf,
     const struct http_span *f = r->field;
     const char *v;
     time_t date;
+    if (f[HTTP_FIELD_IF_MATCH].off != 0 || (r->repeated & (1u << HTTP_FIELD_IF_MATCH))) {
+        if (f[HTTP_FIELD_IF_MATCH].off == 0 ||
+            !http_etag_match(buf + f[HTTP_FIELD_IF_MATCH].off, f[HTTP_FIELD_IF_MATCH].len, etag, 1))
+            return HTTP_PRECONDITION_FAILED;
+    } else if (f[HTTP_FIELD_IF_UNMODIFIED_SINCE].off != 0) {
+        v = buf + f[HTTP_FIELD_IF_UNMODIFIED_SINCE].off;
+        if (http_parse_date(v, f[HTTP_FIELD_IF_UNMODIFIED_SINCE].len, now, &date) && mtime > date)
+            return HTTP_PRECONDITION_FAILED;
+    }
     if (f[HTTP_FIELD_IF_NONE_MATCH].off != 0 || (r->repeated & (1u << HTTP_FIELD_IF_NONE_MATCH))) {
         v = buf + f[HTTP_FIELD_IF_NONE_MATCH].off;
-        if (f[HTTP_FIELD_IF_NONE_MATCH].off != 0 && http_etag_match(v, f[HTTP_FIELD_IF_NONE_MATCH].len, etag))
+        if (f[HTTP_FIELD_IF_NONE_MATCH].off != 0 && http_etag_match(v, f[HTTP_FIELD_IF_NONE_MATCH].len, etag, 0))
             return HTTP_NOT_MODIFIED;
     } else if (f[HTTP_FIELD_IF_MODIFIED_SINCE].off != 0) {
         v = buf + f[HTTP_FIELD_IF_MODIFIED_SINCE].off;

@@ -16,6 +16,8 @@
 #define HTTP_LOG_DATE_SIZE 27          /* "06/Nov/1994:08:49:37 +0000" and its NUL */
 #define HTTP_ETAG_SIZE 64              /* a quoted entity tag of three hex numbers and its NUL */
 #define HTTP_MIME_TYPE_MAX 127         /* longest type taken from /etc/mime.types */
+#define HTTP_BODY_DISCARD_MAX (64 * 1024) /* request body bytes read and thrown away to keep a connection */
+#define HTTP_BODY_ROOM 1024            /* buffer room a head must leave for a body to be read past it */
 #define HTTP_EXTRA_FIELDS_MAX 1024     /* bytes of the -H header lines added to every response */
 #define HTTP_CREDENTIALS_MAX 512       /* bytes of a decoded Basic "user:password"; a longer one never matches */
 #define HTTP_SERVER_VERSION "1.1"
@@ -36,6 +38,7 @@ enum http_status {
     HTTP_NOT_FOUND = 404,
     HTTP_METHOD_NOT_ALLOWED = 405,
     HTTP_REQUEST_TIMEOUT = 408,
+    HTTP_PRECONDITION_FAILED = 412,
     HTTP_URI_TOO_LONG = 414,
     HTTP_RANGE_NOT_SATISFIABLE = 416,
     HTTP_FIELDS_TOO_LARGE = 431,
@@ -51,6 +54,8 @@ enum http_method { HTTP_METHOD_UNKNOWN, HTTP_METHOD_GET, HTTP_METHOD_HEAD, HTTP_
 enum http_field {
     HTTP_FIELD_RANGE,
     HTTP_FIELD_IF_RANGE,
+    HTTP_FIELD_IF_MATCH,
+    HTTP_FIELD_IF_UNMODIFIED_SINCE,
     HTTP_FIELD_IF_NONE_MATCH,
     HTTP_FIELD_IF_MODIFIED_SINCE,
     HTTP_FIELD_ACCEPT_ENCODING,
@@ -70,15 +75,20 @@ struct http_request {
     size_t pos, mark, name_end, value_start, value_end;
     unsigned field_count;
     int has_close, has_keep_alive, has_transfer_encoding;
+    int te_last_chunked, te_chunked, te_unknown; /* the codings so far: chunked last, chunked at all, one unknown */
+    unsigned long long body_left;  /* body bytes, or this chunk's, still to be thrown away */
+    int chunk_digits;              /* a digit of the chunk size line has been read */
+    size_t body_seen;              /* bytes of the body read so far, chunk framing included */
     unsigned hosts;                /* Host fields seen */
     int started;                   /* the request line has begun (empty lines before it do not count) */
     /* results, valid once http_parse has returned anything but HTTP_NEED_MORE */
     size_t head_len;               /* bytes of the head, final empty line included */
+    size_t end;                    /* bytes of the request in the buffer: the head, and any body still there */
     struct http_span line, target; /* line is empty until the whole request line has arrived */
     enum http_method method;
     int minor;                     /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
     long long content_length;      /* -1 when absent */
-    int keep_alive;                /* the connection may serve another request */
+    int keep_alive;                /* the connection may serve another request (any body was read whole) */
     struct http_span field[HTTP_FIELD_COUNT]; /* each one's value; off is 0 when it was not sent */
     unsigned repeated;             /* bit (1 << field) when it came on several lines: then it is not used */
 };
@@ -121,13 +131,14 @@ struct http_buf {
 
 void http_request_init(struct http_request *r);
 enum http_status http_parse(struct http_request *r, const char *buf, size_t len);
+size_t http_compact(struct http_request *r, char *buf, size_t len);
 enum http_status http_target_path(const char *target, size_t len, char *path, size_t cap, size_t *query);
 int http_path_hidden(const char *path);
 size_t http_mime_index(char *text, struct http_mime_entry *entries, size_t max);
 const char *http_mime_type(const struct http_mime *system, const char *path);
 void http_format_etag(char out[HTTP_ETAG_SIZE], unsigned long long inode, long long size, unsigned long long mtime_ns);
 int http_parse_date(const char *s, size_t len, time_t now, time_t *out);
-int http_etag_match(const char *list, size_t len, const char *etag);
+int http_etag_match(const char *list, size_t len, const char *etag, int strong);
 enum http_status http_parse_range(const char *v, size_t len, long long size, long long *first, long long *last);
 int http_accepts_gzip(const char *v, size_t len);
 enum http_status http_file_status(const struct http_request *r, const char *buf, const char *etag, time_t mtime,

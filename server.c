@@ -1082,7 +1082,7 @@ static void conn_decide_file(struct server *s, struct conn *c, struct reply *r, 
     r->head.full_size = (long long)st->st_size;
     r->head.status = http_file_status(&c->req, c->buf->in, r->head.etag, st->st_mtime, r->head.full_size,
                                       s->date_second, &first, &last);
-    r->page = r->head.status == HTTP_RANGE_NOT_SATISFIABLE;
+    r->page = r->head.status == HTTP_RANGE_NOT_SATISFIABLE || r->head.status == HTTP_PRECONDITION_FAILED;
     if (r->head.status == HTTP_NOT_MODIFIED || r->page) {
         if (fd >= 0)
             close(fd);
@@ -1127,7 +1127,7 @@ static void conn_decide_regular(struct server *s, struct conn *c, struct reply *
     }
     http_format_etag(r->etag, (unsigned long long)st->st_ino, (long long)st->st_size,
                      (unsigned long long)st->st_mtim.tv_sec * 1000000000ULL + (unsigned long long)st->st_mtim.tv_nsec);
-    http_format_date(r->last_modified, st->st_mtime);
+    http_format_date(r->last_modified, st->st_mtime < s->date_second ? st->st_mtime : s->date_second); /* never after Date */
     struct cached *e = r->head.gzip ? NULL : cache_fill(s, path, fd, st, r, &gz);
     if (e != NULL) {
         close(fd);
@@ -1387,7 +1387,7 @@ static size_t conn_respond(struct server *s, struct conn *c, enum http_status st
 {
     struct reply r;
     s->requests++;
-    c->keep_alive = status == HTTP_OK && c->req.keep_alive && c->req.content_length <= 0;
+    c->keep_alive = status == HTTP_OK && c->req.keep_alive; /* the parser says no when a body was left unread */
     conn_decide(s, c, status, &r);
     conn_start(s, c, &r);
     if (s->verbose) {
@@ -1411,7 +1411,7 @@ static void conn_finish(struct server *s, struct conn *c)
     conn_log(s, c);
     conn_drop_body(c);
     if (c->keep_alive) {
-        conn_next_request(s, c, c->req.head_len, CONN_IDLE);
+        conn_next_request(s, c, c->req.end, CONN_IDLE);
         return;
     }
     conn_give_buffer(s, c);
@@ -1498,6 +1498,7 @@ static void conn_advance(struct server *s, struct conn *c, int readable)
                 answers--;
                 break;
             }
+            c->in_len = http_compact(&c->req, c->buf->in, c->in_len); /* a body's bytes, once thrown away */
             if (c->state == CONN_IDLE && c->in_len > 0) /* a request has begun: its head's time limit runs */
                 conn_enter(s, c, CONN_READING);
             if (c->in_len > 0 && !room_in_turn) { /* parse it in the next round's turn */
