@@ -46,9 +46,11 @@
 #define LINGER_MS 2000                /* how long a closing connection drains unread input */
 #define ACCEPT_PAUSE_MS 100           /* accept() pause after EMFILE or ENFILE */
 #define OUTPUT_QUEUE (64 * 1024)      /* bytes of log or trace waiting for a slow stdout or stderr */
+#define FINAL_FLUSH_MS 1000           /* at exit, how long the log and trace wait for a slow reader */
 #define SPARE_BUFFERS 16              /* free connection buffers kept for reuse; more are freed */
 #define SPARE_IDLE_MS 1000            /* spare buffers unused this long are freed too */
 #define CACHE_FILES 64                /* small files and listings kept in memory */
+#define CACHE_WAYS 4                  /* slots a path may take: CACHE_FILES / CACHE_WAYS sets of them */
 #define CACHE_FILE_MAX (64 * 1024)    /* largest file kept in memory */
 #define CACHE_PATH_MAX 256            /* longest path of a file kept in memory */
 #define CACHE_SETTLE 2                /* seconds a file must be unchanged before it is kept in memory */
@@ -109,6 +111,7 @@ struct conn {
     unsigned long long turn; /* the round of its last turn */
     int keep_alive;          /* serve another request after this response */
     int from_memory;         /* answered from the cache, no file opened (for the trace) */
+    int copy_file;           /* sendfile() refused this file: it is copied through user space */
     int file;                /* body file, or -1 */
     off_t file_off, file_end;
     struct blob *blob;       /* a body held in memory, or NULL */
@@ -191,6 +194,7 @@ struct cached {
     const char *type;
     char etag[HTTP_ETAG_SIZE], last_modified[HTTP_DATE_SIZE];
     struct blob *blob;            /* NULL: the slot is empty */
+    unsigned long long used;      /* when it was last found or put: the set's least recently used goes first */
 };
 
 struct server {
@@ -221,6 +225,7 @@ struct server {
     long long pool_used;           /* when a buffer last went in or out of it */
     unsigned long long round;      /* select() rounds so far */
     struct cached cache[CACHE_FILES];
+    unsigned long long cache_uses; /* the cache's clock: one tick per slot found or filled */
     char drain[HTTP_HEAD_MAX];     /* where closing connections' unread input is thrown away */
     char *mime_text;
     struct queue queue[CONN_STATES];
@@ -431,10 +436,23 @@ static void output_open(struct output *q, int fd)
     q->nonblocking = q->flags >= 0 && fcntl(fd, F_SETFL, q->flags | O_NONBLOCK) == 0;
 }
 
-/* Writes what the reader takes of the queue one last time, and restores the descriptor's flags. */
-static void output_close(struct output *q)
+/*
+ * Writes the rest of the queue, waiting for a slow reader until the deadline (monotonic ms) at most, so
+ * whole lines and the Stopped summary arrive; then restores the descriptor's flags. Two queues on one
+ * pipe share its flags: they are closed in the reverse order of opening, so the first one's saved flags,
+ * from before the server touched them, are the ones left.
+ */
+static void output_close(struct output *q, long long deadline)
 {
     output_flush(q);
+    for (long long left; q->nonblocking && q->len > 0 && (left = deadline - clock_ms()) > 0; output_flush(q)) {
+        fd_set writable;
+        struct timeval tv = { (time_t)(left / 1000), (suseconds_t)(left % 1000 * 1000) };
+        FD_ZERO(&writable);
+        FD_SET(q->fd, &writable); /* 1 or 2: below FD_SETSIZE */
+        if (select(q->fd + 1, NULL, &writable, NULL, &tv) < 0 && errno != EINTR)
+            break;
+    }
     if (q->nonblocking && fcntl(q->fd, F_SETFL, q->flags) < 0)
         fprintf(stderr, "server: fcntl: %s\n", strerror(errno));
 }
@@ -820,14 +838,17 @@ static enum http_status status_from_errno(int err)
 }
 
 /*
- * Opens name under dir for reading. When the process is out of descriptors, it reclaims an idle
- * keep-alive connection and tries once more, so a file request is refused only when nothing can give way.
+ * Opens name under dir for reading, without side effects: a FIFO or device it names (it is refused
+ * after fstat) can neither block the loop nor become the controlling terminal. When the process is out
+ * of descriptors, it reclaims an idle keep-alive connection and tries once more, so a file request is
+ * refused only when nothing can give way.
  */
 static int server_open(struct server *s, int dir, const char *name)
 {
-    int fd = openat(dir, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+    int fd = openat(dir, name, flags);
     if (fd < 0 && (errno == EMFILE || errno == ENFILE) && server_reclaim(s, "reclaimed: descriptors ran short"))
-        fd = openat(dir, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        fd = openat(dir, name, flags);
     return fd;
 }
 
@@ -948,13 +969,23 @@ static const char *relative(const char *path)
     return path[1] ? path + 1 : ".";
 }
 
-/* Returns the cache slot a path belongs in (FNV-1a hash). */
-static struct cached *cache_slot(struct server *s, const char *path)
+/* Returns the first of the CACHE_WAYS slots a path may be kept in (FNV-1a hash picks the set). */
+static struct cached *cache_set(struct server *s, const char *path)
 {
     unsigned long h = 2166136261u;
     for (; *path; path++)
         h = (h ^ (unsigned char)*path) * 16777619u;
-    return &s->cache[h % CACHE_FILES];
+    return &s->cache[h % (CACHE_FILES / CACHE_WAYS) * CACHE_WAYS];
+}
+
+/* Returns the slot that holds path, or NULL. */
+static struct cached *cache_lookup(struct server *s, const char *path)
+{
+    struct cached *set = cache_set(s, path);
+    for (int way = 0; way < CACHE_WAYS; way++)
+        if (set[way].blob != NULL && strcmp(set[way].path, path) == 0)
+            return &set[way];
+    return NULL;
 }
 
 /* Empties a cache slot; responses still sending its blob keep their reference. */
@@ -970,9 +1001,9 @@ static void cache_drop(struct cached *e)
  */
 static struct cached *cache_find(struct server *s, const char *path)
 {
-    struct cached *e = cache_slot(s, path);
+    struct cached *e = cache_lookup(s, path);
     struct stat st, gz;
-    if (e->blob == NULL || strcmp(e->path, path) != 0)
+    if (e == NULL)
         return NULL;
     if (e->round != s->round) {
         int has_gz = !e->listing && stat_gz(s, path, &gz);
@@ -985,14 +1016,25 @@ static struct cached *cache_find(struct server *s, const char *path)
             return NULL; /* rebuilt; cache_keep_listing keeps this copy if its bytes did not change */
         e->round = s->round;
     }
+    e->used = ++s->cache_uses;
     return e;
 }
 
-/* Puts a blob (one more reference) in the cache for path, described by st, replacing what the slot held. */
+/*
+ * Puts a blob (one more reference) in the cache for path, described by st: in the slot that holds path,
+ * else an empty one of its set, else the set's least recently used, so files that are in use stay.
+ */
 static struct cached *cache_put(struct server *s, const char *path, const struct stat *st, struct blob *blob)
 {
-    struct cached *e = cache_slot(s, path);
+    struct cached *e = cache_lookup(s, path), *set = cache_set(s, path);
+    if (e == NULL) { /* an empty slot of the set, else its least recently used */
+        e = &set[0];
+        for (int way = 1; way < CACHE_WAYS; way++)
+            if (e->blob != NULL && (set[way].blob == NULL || set[way].used < e->used))
+                e = &set[way];
+    }
     cache_drop(e);
+    e->used = ++s->cache_uses;
     strcpy(e->path, path);
     e->round = s->round;
     e->made = s->now;
@@ -1011,9 +1053,9 @@ static struct cached *cache_put(struct server *s, const char *path, const struct
  */
 static struct blob *cache_keep_listing(struct server *s, const char *path, const struct stat *dir, struct blob *fresh)
 {
-    struct cached *e = cache_slot(s, path);
+    struct cached *e = cache_lookup(s, path);
     struct blob *kept = fresh;
-    if (e->blob != NULL && strcmp(e->path, path) == 0 && e->blob->len == fresh->len &&
+    if (e != NULL && e->blob->len == fresh->len &&
         memcmp(e->blob->data, fresh->data, fresh->len) == 0) {
         kept = e->blob;
         kept->refs++;
@@ -1372,6 +1414,7 @@ static void conn_start(struct server *s, struct conn *c, struct reply *r)
     c->file_off = r->file_off;
     c->file_end = r->file_end;
     c->from_memory = r->from_memory;
+    c->copy_file = 0;
     if (head_only)
         conn_drop_body(c);
     c->status = r->head.status;
@@ -1422,12 +1465,20 @@ static void conn_finish(struct server *s, struct conn *c)
     conn_enter(s, c, CONN_CLOSING); /* drain what the client still sends, so our last bytes are not reset */
 }
 
-/* Sends up to max body bytes from the file: sendfile() on Linux, pread() and write() elsewhere. */
+/*
+ * Sends up to max body bytes from the file: sendfile() on Linux, pread() and write() elsewhere, and
+ * also where a file system refuses sendfile() (EINVAL, ENOSYS), from then on for this file.
+ */
 static ssize_t conn_send_file(struct conn *c, int fd, size_t max)
 {
 #ifdef USE_SENDFILE
-    return sendfile(fd, c->file, &c->file_off, max);
-#else
+    if (!c->copy_file) {
+        ssize_t sent = sendfile(fd, c->file, &c->file_off, max);
+        if (sent >= 0 || (errno != EINVAL && errno != ENOSYS))
+            return sent;
+        c->copy_file = 1;
+    }
+#endif
     static char chunk[64 * 1024];
     ssize_t n = pread(c->file, chunk, max < sizeof chunk ? max : sizeof chunk, c->file_off);
     if (n <= 0)
@@ -1436,7 +1487,6 @@ static ssize_t conn_send_file(struct conn *c, int fd, size_t max)
     if (n > 0)
         c->file_off += n;
     return n;
-#endif
 }
 
 /*
@@ -2393,10 +2443,25 @@ static void server_init_queues(struct server *s)
         s->queue[state] = (struct queue){ NULL, NULL, NULL, 0 };
 }
 
+/*
+ * Opens /dev/null on any of descriptors 0 to 2 that is closed, before anything else is opened: else the
+ * first client's socket could take number 2 and receive the trace, other clients' requests included.
+ */
+static void server_fill_standard_descriptors(void)
+{
+    for (int fd = 0; fd <= STDERR_FILENO; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        if (open("/dev/null", O_RDWR) != fd) /* the lowest free number: this one */
+            exit(1);                        /* and no stderr to say so on */
+    }
+}
+
 /* Reads the options, opens the root and the socket, runs the loop, and shuts down cleanly. */
 int main(int argc, char **argv)
 {
     struct server *s = &server;
+    server_fill_standard_descriptors();
     struct settings set = { .program = argc > 0 ? argv[0] : "server", .port = "8080", .addr = "127.0.0.1",
                             .root = "./public", .user = DEFAULT_USER,
                             .extra = { s->extra_fields, 0, sizeof s->extra_fields - 1, 0 } };
@@ -2469,7 +2534,8 @@ int main(int argc, char **argv)
         http_buf_printf(&b, "; a slow reader lost %llu log and %llu trace lines", s->log.dropped, s->trace.dropped);
     http_buf_put(&b, "\n", 1);
     output_commit(&s->log, &b);
-    output_close(&s->log);
-    output_close(&s->trace);
+    long long deadline = clock_ms() + FINAL_FLUSH_MS;
+    output_close(&s->trace, deadline);
+    output_close(&s->log, deadline);
     return rc;
 }

@@ -526,6 +526,8 @@ class Ctx:
         os.utime(os.path.join(self.root, "future.bin"), (time.time() + 3600, time.time() + 3600))
         self.put("cal.ics", b"BEGIN:VCALENDAR\nEND:VCALENDAR\n")
         self.put("users-bad", b"# a users file whose line has no colon\nalice\n")
+        self.put("file1.txt", b"one\n")
+        self.put("fileq.txt", b"q\n")  # the same cache set as file1.txt
 
     def start_shared(self):
         """Starts the default server most tests share; on failure the tests that need it fail."""
@@ -2239,6 +2241,193 @@ def test_make_install(ctx):
         check(not os.path.exists(installed), "still installed after make uninstall")
     finally:
         shutil.rmtree(dest, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# A clean process: standard descriptors, shared pipes, the last lines, sendfile, special files, the cache
+
+
+def raw_server(ctx, args, stdout, stderr, preexec_fn=None, env=None):
+    """Starts the binary on the test tree with -p PORT (a free port found first) and the given descriptors;
+    returns (process, port) once the port accepts connections."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([ctx.binary, "-p", str(port), "-r", ctx.root, *args], stdin=subprocess.DEVNULL,
+                            stdout=stdout, stderr=stderr, preexec_fn=preexec_fn, env=env)
+
+    def accepting():
+        check(proc.poll() is None, f"the server exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+    try:
+        wait_until(accepting, 10, "the server to accept connections")
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc, port
+
+
+def stop_raw(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise AssertionError("no exit within 10 s of SIGTERM")
+
+
+@test
+def test_closed_standard_descriptors(ctx):
+    """Started with descriptor 2 closed (and -v), the server puts /dev/null there before opening anything,
+    so neither its root nor a client's socket becomes descriptor 2 and receives the trace."""
+    proc, port = raw_server(ctx, ["-v", "-q"], subprocess.DEVNULL, None, preexec_fn=lambda: os.close(2))
+    try:
+        eq(os.readlink(f"/proc/{proc.pid}/fd/2"), "/dev/null", "descriptor 2 of the server")
+        with Client(port) as c:
+            c.send(get("/c.txt") + get("/a.css"))
+            eq(c.read_response().body, ctx.files["c.txt"], "first response")
+            eq(c.read_response().body, ctx.files["a.css"], "second response")
+            check(not c.readable_within(0.2) or c.sock.recv(1) == b"", "bytes beyond the two responses (a trace?)")
+        eq(stop_raw(proc), 0, "exit status")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@test
+def test_shared_pipe_flags_restored(ctx):
+    """stdout and stderr on one pipe (2>&1): after the server exits, the pipe is blocking again, as before."""
+    r, w = os.pipe()
+    try:
+        before = fcntl.fcntl(w, fcntl.F_GETFL)
+        proc, port = raw_server(ctx, ["-v"], w, w)
+        fetch(port, "/c.txt")
+        eq(stop_raw(proc), 0, "exit status")
+        eq(fcntl.fcntl(w, fcntl.F_GETFL), before, "the pipe's file status flags after the server")
+    finally:
+        os.close(w)
+        os.close(r)
+
+
+@test
+def test_stopped_line_reaches_a_slow_reader(ctx):
+    """With the log's reader behind at exit (a full pipe and a full queue), the server waits up to a second
+    for it: every line arrives whole, and the last is the Stopped summary."""
+    r, w = os.pipe()
+    try:
+        proc, port = raw_server(ctx, [], w, subprocess.DEVNULL)
+        os.close(w)
+        w = None
+        with Client(port) as c:  # some 1,500 log lines: more than the pipe and the queue hold together
+            for _ in range(15):
+                c.send(get("/empty.txt") * 100)
+                for _ in range(100):
+                    c.read_response()
+        proc.send_signal(signal.SIGTERM)
+        chunks = []
+        while True:  # a slow reader: the rest is read 0.2 s after the signal, then as it comes
+            if not select.select([r], [], [], 0.2)[0] and proc.poll() is not None and not select.select([r], [], [], 0)[0]:
+                break
+            data = os.read(r, 4096)
+            if not data:
+                break
+            chunks.append(data)
+            time.sleep(0.001)
+        eq(proc.wait(10), 0, "exit status")
+        text = b"".join(chunks).decode("latin-1")
+        check(text.endswith("\n"), f"the output ends mid-line: {text[-120:]!r}")
+        lines = text.splitlines()
+        check(lines[-1].startswith("Stopped: "), f"last line {lines[-1]!r}")
+        for line in lines[1:-1]:
+            check(LOG_RE.match(line) or line.startswith("  "), f"a cut or garbled line: {line!r}")
+    finally:
+        if w is not None:
+            os.close(w)
+        os.close(r)
+
+
+NO_SENDFILE = r"""
+#include <errno.h>
+#include <sys/types.h>
+/* sendfile refused, as some file systems refuse it. */
+long sendfile(int out, int in, void *off, unsigned long n) { (void)out; (void)in; (void)off; (void)n; errno = EINVAL; return -1; }
+long sendfile64(int out, int in, void *off, unsigned long n) { return sendfile(out, in, off, n); }
+"""
+
+
+@test
+def test_sendfile_refused_falls_back(ctx):
+    """When sendfile fails with EINVAL (a file system that refuses it; here an LD_PRELOAD stand-in), the
+    download goes on with pread and write instead of closing after the head."""
+    name = os.path.basename(ctx.binary)
+    if "asan" in name or "32" in name:
+        raise Skip("the stand-in library is built for the native, unsanitized builds")
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        raise Skip("no C compiler for the stand-in library")
+    work = tempfile.mkdtemp(prefix="server-it-nosendfile-")
+    try:
+        with open(os.path.join(work, "nosendfile.c"), "w") as f:
+            f.write(NO_SENDFILE)
+        lib = os.path.join(work, "nosendfile.so")
+        subprocess.run([cc, "-shared", "-fPIC", "-o", lib, os.path.join(work, "nosendfile.c")], check=True,
+                       capture_output=True, timeout=60)
+        env = dict(os.environ, LD_PRELOAD=lib)
+        proc, port = raw_server(ctx, ["-q"], subprocess.DEVNULL, subprocess.DEVNULL, env=env)
+        try:
+            r = fetch(port, "/rand1m.bin", timeout=30)
+            eq((r.status, r.body == ctx.files["rand1m.bin"]), (200, True), "GET /rand1m.bin, every byte")
+            r = fetch(port, "/big50.bin", timeout=60)
+            eq((r.status, len(r.body)), (200, BIG50), "GET /big50.bin")
+        finally:
+            stop_raw(proc)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@test
+def test_terminal_never_becomes_controlling(ctx):
+    """A name linking to a terminal is 403, and opening it does not make it the server's controlling
+    terminal (O_NOCTTY): the server runs as a session leader without one, as a daemon would."""
+    leader, follower = os.openpty()
+    link = os.path.join(ctx.root, "tty-link")
+    try:
+        os.symlink(os.ttyname(follower), link)
+        proc, port = raw_server(ctx, ["-q", "-u", "root"] if os.geteuid() == 0 else ["-q"], subprocess.DEVNULL,
+                                subprocess.DEVNULL, preexec_fn=os.setsid)
+        try:
+            check_error_page(fetch(port, "/tty-link"), 403)
+            with open(f"/proc/{proc.pid}/stat") as f:
+                tty_nr = int(f.read().rsplit(")", 1)[1].split()[4])
+            eq(tty_nr, 0, "the server's controlling terminal (tty_nr) after the request")
+        finally:
+            stop_raw(proc)
+    finally:
+        os.unlink(link)
+        os.close(leader)
+        os.close(follower)
+
+
+@test
+def test_cache_keeps_colliding_paths(ctx):
+    """/file1.txt and /fileq.txt hash to the same cache set: asked in turn, both stay in memory (the trace
+    says "from memory" for each), rather than throwing each other out on every request."""
+    with ctx.start("-q", "-v") as srv:
+        def both_from_memory():
+            with Client(srv.port) as c:
+                for path in ("/file1.txt", "/fileq.txt") * 3:
+                    c.send(get(path))
+                    c.read_response()
+            return srv.stderr().count('"GET /file1.txt HTTP/1.1" complete, answering 200 from memory') >= 2 and \
+                srv.stderr().count('"GET /fileq.txt HTTP/1.1" complete, answering 200 from memory') >= 2
+        wait_until(both_from_memory, 10, "both files answered from memory (files are kept once 2 s old)", 0.3)
 
 
 # ---------------------------------------------------------------------------------------------
