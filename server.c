@@ -1873,8 +1873,8 @@ static int server_run(struct server *s, const sigset_t *wait_mask)
         if (accepting && fdset_has(&s->ready_read, s->listen_fd))
             server_accept(s);
         server_free_closed(s);
+        output_flush(&s->trace); /* the round's trace, then the log lines of the requests it answered */
         output_flush(&s->log);
-        output_flush(&s->trace);
     }
     return 0;
 }

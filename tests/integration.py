@@ -2317,6 +2317,34 @@ def test_shared_pipe_flags_restored(ctx):
 
 
 @test
+def test_trace_before_log_on_one_terminal(ctx):
+    """-v with stdout and stderr on one pipe, as in a terminal: a request's trace lines come before its
+    access-log line, in the order things happened."""
+    r, w = os.pipe()
+    try:
+        proc, port = raw_server(ctx, ["-v"], w, w)
+        os.close(w)
+        w = None
+        fetch(port, "/c.txt")
+        eq(stop_raw(proc), 0, "exit status")
+        text = b""
+        while True:
+            data = os.read(r, 65536)
+            if not data:
+                break
+            text += data
+        lines = text.decode("latin-1").splitlines()
+        complete = [i for i, line in enumerate(lines) if '"GET /c.txt HTTP/1.1" complete' in line]
+        logged = [i for i, line in enumerate(lines) if LOG_RE.match(line) and '"GET /c.txt HTTP/1.1" 200' in line]
+        check(complete and logged and complete[0] < logged[0],
+              f"trace line at {complete}, log line at {logged}: {lines[:12]!r}")
+    finally:
+        if w is not None:
+            os.close(w)
+        os.close(r)
+
+
+@test
 def test_stopped_line_reaches_a_slow_reader(ctx):
     """With the log's reader behind at exit (a full pipe and a full queue), the server waits up to a second
     for it: every line arrives whole, and the last is the Stopped summary."""
