@@ -1951,7 +1951,7 @@ def test_cli_missing_root_hint(ctx):
     for args in (["-r", missing], [missing]):
         rc, out, err = run_cli(ctx, ["-p", "0", *args])
         eq(rc, 2, f"exit status for {args}")
-        check(missing in err and f"{ctx.binary} DIR" in err, f"message: {err!r}")
+        check(missing in err and re.search(r"name the folder to serve: \S*server DIR", err), f"message: {err!r}")
 
 
 @test
@@ -2286,6 +2286,9 @@ def stop_raw(proc):
 def test_closed_standard_descriptors(ctx):
     """Started with descriptor 2 closed (and -v), the server puts /dev/null there before opening anything,
     so neither its root nor a client's socket becomes descriptor 2 and receives the trace."""
+    with open(ctx.binary, "rb") as f:
+        if f.read(2) == b"#!":
+            raise Skip("a wrapper script (valgrind's, in make stress) opens descriptor 2 for itself")
     proc, port = raw_server(ctx, ["-v", "-q"], subprocess.DEVNULL, None, preexec_fn=lambda: os.close(2))
     try:
         eq(os.readlink(f"/proc/{proc.pid}/fd/2"), "/dev/null", "descriptor 2 of the server")
