@@ -14,7 +14,8 @@ enum {
     P_START, P_METHOD, P_TARGET, P_VERSION, P_LINE_LF,
     P_FIELD_START, P_NAME, P_VALUE_START, P_VALUE, P_FIELD_LF, P_END_LF,
     P_BODY,                                                       /* Content-Length bytes */
-    P_CHUNK_SIZE, P_CHUNK_EXT, P_CHUNK_QUOTED, P_CHUNK_ESCAPE, P_CHUNK_SIZE_LF, /* a chunk's size line */
+    P_CHUNK_SIZE, P_CHUNK_EXT, P_CHUNK_EXT_NAME_START, P_CHUNK_EXT_NAME, P_CHUNK_EXT_AFTER_NAME, /* a chunk's */
+    P_CHUNK_EXT_VALUE_START, P_CHUNK_EXT_VALUE, P_CHUNK_QUOTED, P_CHUNK_ESCAPE, P_CHUNK_SIZE_LF, /* size line */
     P_CHUNK_DATA, P_CHUNK_DATA_END, P_CHUNK_DATA_LF,              /* its data and the line end after it */
     P_TRAILER_START, P_TRAILER_NAME, P_TRAILER_VALUE, P_TRAILER_LF, P_TRAILER_END_LF, /* the trailer section */
     P_DONE
@@ -127,6 +128,31 @@ static int is_host_char(unsigned char c)
 }
 
 /*
+ * Says whether the text inside an IP literal's brackets is one: an IPv6 address's characters (hex
+ * digits, ':' and '.', two colons at least), or an IPvFuture, "v" HEXDIG+ "." and URI characters.
+ */
+static int ip_literal_valid(const char *v, size_t n)
+{
+    size_t i = 1, colons = 0;
+    if (n > 0 && (v[0] == 'v' || v[0] == 'V')) {
+        while (i < n && isxdigit((unsigned char)v[i]))
+            i++;
+        if (i == 1 || i + 1 >= n || v[i] != '.')
+            return 0;
+        for (i++; i < n; i++)
+            if (!is_host_char((unsigned char)v[i]) && v[i] != ':')
+                return 0;
+        return 1;
+    }
+    for (i = 0; i < n; i++) {
+        if (!isxdigit((unsigned char)v[i]) && v[i] != ':' && v[i] != '.')
+            return 0;
+        colons += v[i] == ':';
+    }
+    return colons >= 2;
+}
+
+/*
  * Says whether a Host value is uri-host [ ":" port ] (RFC 9112 section 3.2, RFC 3986 section 3.2.2):
  * a reg-name or IPv4 address of URI characters, or an IP literal in brackets, then an optional port of
  * digits. The empty value is allowed: a target with no authority sends it.
@@ -135,10 +161,9 @@ static int host_valid(const char *v, size_t len)
 {
     size_t i = 0;
     if (len > 0 && v[0] == '[') {
-        for (i = 1; i < len && v[i] != ']'; i++)
-            if (!is_host_char((unsigned char)v[i]) && v[i] != ':')
-                return 0;
-        if (i == len || i == 1)
+        while (i < len && v[i] != ']')
+            i++;
+        if (i == len || !ip_literal_valid(v + 1, i - 1))
             return 0;
         i++;
     } else {
@@ -247,10 +272,91 @@ static enum http_status body_done(struct http_request *r)
     return HTTP_OK;
 }
 
-/* Ends the size line of a chunk: its data follows, or, after the last chunk (size 0), the trailer section. */
-static void chunk_size_done(struct http_request *r)
+/*
+ * Ends the size line of a chunk: its data follows, or, after the last chunk (size 0), the trailer
+ * section. A chunk that would take the body past HTTP_BODY_DISCARD_MAX is not waited for: the request
+ * ends here, to be answered on a connection that then closes.
+ */
+static enum http_status chunk_size_done(struct http_request *r)
 {
+    if (r->body_left > HTTP_BODY_DISCARD_MAX - r->body_seen) {
+        r->keep_alive = 0;
+        return body_done(r);
+    }
     r->state = r->body_left > 0 ? P_CHUNK_DATA : P_TRAILER_START;
+    return HTTP_NEED_MORE;
+}
+
+/*
+ * Takes one byte of a chunk's size line after the size: chunk extensions, each BWS ";" BWS name and an
+ * optional BWS "=" BWS value (a token or a quoted string), then CRLF or a bare LF (RFC 9112 section
+ * 7.1.1). They are checked, never used. Returns HTTP_NEED_MORE, HTTP_OK for a body cut short, or 400.
+ */
+static enum http_status chunk_line_byte(struct http_request *r, unsigned char c)
+{
+    int blank = c == ' ' || c == '\t';
+    if ((c == '\r' || c == '\n') && (r->state == P_CHUNK_EXT || r->state == P_CHUNK_EXT_NAME ||
+                                      r->state == P_CHUNK_EXT_AFTER_NAME || r->state == P_CHUNK_EXT_VALUE)) {
+        if (c == '\n')
+            return chunk_size_done(r);
+        r->state = P_CHUNK_SIZE_LF;
+        return HTTP_NEED_MORE;
+    }
+    switch (r->state) {
+    case P_CHUNK_EXT: /* after the size or a value: blanks, or the next extension */
+        if (c == ';')
+            r->state = P_CHUNK_EXT_NAME_START;
+        else if (!blank)
+            return HTTP_BAD_REQUEST;
+        break;
+    case P_CHUNK_EXT_NAME_START:
+        if (is_tchar(c))
+            r->state = P_CHUNK_EXT_NAME;
+        else if (!blank)
+            return HTTP_BAD_REQUEST;
+        break;
+    case P_CHUNK_EXT_NAME:
+    case P_CHUNK_EXT_AFTER_NAME:
+        if (c == '=')
+            r->state = P_CHUNK_EXT_VALUE_START;
+        else if (c == ';')
+            r->state = P_CHUNK_EXT_NAME_START;
+        else if (blank)
+            r->state = P_CHUNK_EXT_AFTER_NAME;
+        else if (!is_tchar(c) || r->state == P_CHUNK_EXT_AFTER_NAME)
+            return HTTP_BAD_REQUEST;
+        break;
+    case P_CHUNK_EXT_VALUE_START:
+        if (c == '"')
+            r->state = P_CHUNK_QUOTED;
+        else if (is_tchar(c))
+            r->state = P_CHUNK_EXT_VALUE;
+        else if (!blank)
+            return HTTP_BAD_REQUEST;
+        break;
+    case P_CHUNK_EXT_VALUE:
+        if (c == ';')
+            r->state = P_CHUNK_EXT_NAME_START;
+        else if (blank)
+            r->state = P_CHUNK_EXT;
+        else if (!is_tchar(c))
+            return HTTP_BAD_REQUEST;
+        break;
+    case P_CHUNK_QUOTED:
+        if (c == '"')
+            r->state = P_CHUNK_EXT;
+        else if (c == '\\')
+            r->state = P_CHUNK_ESCAPE;
+        else if ((c < ' ' && c != '\t') || c == 0x7f)
+            return HTTP_BAD_REQUEST;
+        break;
+    default: /* P_CHUNK_ESCAPE: any visible character, a blank, or obs-text */
+        if ((c < ' ' && c != '\t') || c == 0x7f)
+            return HTTP_BAD_REQUEST;
+        r->state = P_CHUNK_QUOTED;
+        break;
+    }
+    return HTTP_NEED_MORE;
 }
 
 /* Ends the request line at r->pos: checks the version and starts on the header fields. */
@@ -296,43 +402,28 @@ static enum http_status body_byte(struct http_request *r, unsigned char c, size_
         } else if (hex_value(c) >= 0 || !r->chunk_digits) {
             return HTTP_BAD_REQUEST; /* overflow, or no digit before the extension or line end */
         } else if (c == ';' || c == ' ' || c == '\t') {
-            r->state = P_CHUNK_EXT;
+            r->state = c == ';' ? P_CHUNK_EXT_NAME_START : P_CHUNK_EXT;
         } else if (c == '\r') {
             r->state = P_CHUNK_SIZE_LF;
         } else if (c == '\n') {
-            chunk_size_done(r);
+            return chunk_size_done(r);
         } else {
             return HTTP_BAD_REQUEST;
         }
         break;
-    case P_CHUNK_EXT: /* ;name[=value], values tokens or quoted strings: checked, never read */
-        if (c == '"')
-            r->state = P_CHUNK_QUOTED;
-        else if (c == '\r')
-            r->state = P_CHUNK_SIZE_LF;
-        else if (c == '\n')
-            chunk_size_done(r);
-        else if (!is_tchar(c) && c != ';' && c != '=' && c != ' ' && c != '\t')
-            return HTTP_BAD_REQUEST;
-        break;
+    case P_CHUNK_EXT:
+    case P_CHUNK_EXT_NAME_START:
+    case P_CHUNK_EXT_NAME:
+    case P_CHUNK_EXT_AFTER_NAME:
+    case P_CHUNK_EXT_VALUE_START:
+    case P_CHUNK_EXT_VALUE:
     case P_CHUNK_QUOTED:
-        if (c == '"')
-            r->state = P_CHUNK_EXT;
-        else if (c == '\\')
-            r->state = P_CHUNK_ESCAPE;
-        else if ((c < ' ' && c != '\t') || c == 0x7f)
-            return HTTP_BAD_REQUEST;
-        break;
     case P_CHUNK_ESCAPE:
-        if ((c < ' ' && c != '\t') || c == 0x7f)
-            return HTTP_BAD_REQUEST;
-        r->state = P_CHUNK_QUOTED;
-        break;
+        return chunk_line_byte(r, c);
     case P_CHUNK_SIZE_LF:
         if (c != '\n')
             return HTTP_BAD_REQUEST;
-        chunk_size_done(r);
-        break;
+        return chunk_size_done(r);
     case P_CHUNK_DATA_END: /* CRLF, or a bare LF as in the head */
         if (c != '\r' && c != '\n')
             return HTTP_BAD_REQUEST;

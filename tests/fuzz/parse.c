@@ -1,6 +1,7 @@
 /*
- * parse.c: libFuzzer target for http_parse. The first input byte seeds the chunk sizes, the rest is
- * the request: parsed whole, in chunks and byte by byte, it must give the same result every time.
+ * parse.c: libFuzzer target for http_parse and http_compact. The first input byte seeds the chunk sizes,
+ * the rest is the request: parsed whole, in chunks, byte by byte, and through a server's buffer that
+ * http_compact empties of body bytes, it must give the same result every time.
  */
 #include "http.h"
 #include "check.h"
@@ -46,11 +47,9 @@ static int same_span(struct http_span a, struct http_span b)
     return a.off == b.off && a.len == b.len;
 }
 
-/* Aborts unless two parses of the same bytes agree on everything the server reads. */
-static void check_same(enum http_status sa, const struct http_request *a, enum http_status sb,
-                       const struct http_request *b)
+/* Aborts unless two parses agree on the head: the request line and the fields the server reads. */
+static void check_head(const struct http_request *a, const struct http_request *b)
 {
-    CHECK(sa == sb);
     CHECK(a->head_len == b->head_len);
     CHECK(a->method == b->method);
     CHECK(same_span(a->target, b->target));
@@ -65,6 +64,16 @@ static void check_same(enum http_status sa, const struct http_request *a, enum h
     CHECK(a->repeated == b->repeated);
 }
 
+/* Aborts unless two parses of the same bytes agree on everything the server reads. */
+static void check_same(enum http_status sa, const struct http_request *a, enum http_status sb,
+                       const struct http_request *b)
+{
+    CHECK(sa == sb);
+    CHECK(a->end == b->end);
+    CHECK(a->keep_alive == b->keep_alive);
+    check_head(a, b);
+}
+
 /* Aborts unless a span lies inside the first end bytes. */
 static void check_inside(struct http_span s, size_t end)
 {
@@ -75,8 +84,8 @@ static void check_inside(struct http_span s, size_t end)
 static void check_result(enum http_status st, const struct http_request *r, const char *buf, size_t len)
 {
     CHECK(r->head_len <= len && r->head_len <= HTTP_HEAD_MAX);
-    if (st == HTTP_NEED_MORE) {
-        CHECK(len < HTTP_HEAD_MAX); /* a full head's worth of bytes always gets an answer */
+    if (st == HTTP_NEED_MORE) { /* a full head's worth of bytes always gets an answer, or is in a body */
+        CHECK(len < HTTP_HEAD_MAX || r->head_len > 0);
         return;
     }
     CHECK(st == HTTP_OK || st == HTTP_BAD_REQUEST || st == HTTP_NOT_IMPLEMENTED ||
@@ -86,17 +95,22 @@ static void check_result(enum http_status st, const struct http_request *r, cons
         return;
     CHECK(r->head_len >= 1 && buf[r->head_len - 1] == '\n');
     CHECK(r->started);
-    CHECK(r->method == HTTP_METHOD_GET || r->method == HTTP_METHOD_HEAD);
+    CHECK(r->method == HTTP_METHOD_GET || r->method == HTTP_METHOD_HEAD || r->method == HTTP_METHOD_OPTIONS);
     CHECK(r->minor >= 0 && r->minor <= 9);
     CHECK(r->hosts <= 1);
     CHECK(r->content_length >= -1);
+    CHECK(r->end >= r->head_len && r->end <= len && r->end <= HTTP_HEAD_MAX);
+    if (r->content_length >= 0) /* the body read whole, or (too long, no room) not waited for at all */
+        CHECK(r->end - r->head_len == (size_t)r->content_length || (r->end == r->head_len && !r->keep_alive));
+    else if (r->end > r->head_len) /* chunked, read whole: it ends with the trailer section's empty line */
+        CHECK(buf[r->end - 1] == '\n');
     check_inside(r->line, r->head_len);
     check_inside(r->target, r->head_len);
     CHECK(r->line.len > 0 && r->target.len > 0);
     CHECK(r->target.off > r->line.off && r->target.off + r->target.len < r->line.off + r->line.len);
     for (size_t i = 0; i < r->line.off; i++)
         CHECK(buf[i] == '\r' || buf[i] == '\n'); /* only empty lines before the request line */
-    const char *method = r->method == HTTP_METHOD_GET ? "GET " : "HEAD ";
+    const char *method = r->method == HTTP_METHOD_GET ? "GET " : r->method == HTTP_METHOD_HEAD ? "HEAD " : "OPTIONS ";
     CHECK(r->target.off == r->line.off + strlen(method));
     CHECK(memcmp(buf + r->line.off, method, strlen(method)) == 0);
     for (size_t i = 0; i < r->target.len; i++)
@@ -144,7 +158,7 @@ static void serve(const struct http_request *r, const char *buf)
         long long first = -7, last = -7;
         st = http_file_status(r, buf, "\"e1\"", mtime, sizes[i], now, &first, &last);
         CHECK(st == HTTP_OK || st == HTTP_PARTIAL_CONTENT || st == HTTP_NOT_MODIFIED ||
-              st == HTTP_RANGE_NOT_SATISFIABLE);
+              st == HTTP_RANGE_NOT_SATISFIABLE || st == HTTP_PRECONDITION_FAILED);
         if (st == HTTP_PARTIAL_CONTENT)
             CHECK(first >= 0 && first <= last && last < sizes[i]);
     }
@@ -155,20 +169,94 @@ static void serve(const struct http_request *r, const char *buf)
     }
 }
 
-/* Parses buf three ways and compares; returns how many bytes the head took, or 0 to stop. */
-static size_t one_request(const char *buf, size_t len, uint32_t *rng, uint32_t max_chunk)
+/*
+ * Feeds in the way the server does: into a buffer of HTTP_HEAD_MAX bytes (sbuf), random pieces as room
+ * allows, http_parse, and http_compact after each HTTP_NEED_MORE. Returns the status; *have is the bytes
+ * left in sbuf, *removed the input bytes compaction took out of it.
+ */
+static enum http_status feed_server(struct http_request *r, char *sbuf, const char *in, size_t len, uint32_t *rng,
+                                    uint32_t max_chunk, size_t *have, size_t *removed)
 {
-    struct http_request whole, chunks, bytes;
+    size_t taken = 0;
+    *have = *removed = 0;
+    http_request_init(r);
+    for (;;) {
+        size_t n = 1 + next_random(rng) % max_chunk;
+        n = n > HTTP_HEAD_MAX - *have ? HTTP_HEAD_MAX - *have : n;
+        n = n > len - taken ? len - taken : n;
+        memcpy(sbuf + *have, in + taken, n);
+        *have += n;
+        taken += n;
+        enum http_status st = http_parse(r, sbuf, *have);
+        if (st != HTTP_NEED_MORE || taken == len)
+            return st;
+        size_t before = *have;
+        *have = http_compact(r, sbuf, *have);
+        CHECK(*have <= before && *have < HTTP_HEAD_MAX); /* the server always has room to read more */
+        if (*have < before)
+            CHECK(r->head_len > 0 && r->pos == r->head_len); /* only a body is taken out, all that was read */
+        *removed += before - *have;
+    }
+}
+
+/*
+ * Compares the server's feed with the whole one. Both parse the same byte stream, but http_parse reads
+ * at most HTTP_HEAD_MAX bytes of a buffer, while compaction lets the server's feed go on through a
+ * longer body. Compaction happens only inside a body, so up to the end of the head both feeds see the
+ * same bytes at the same offsets, and after it the same bytes in the same order until the whole feed's
+ * cutoff at HTTP_HEAD_MAX. So:
+ * - the whole feed answered (anything but HTTP_NEED_MORE): it decided on bytes both saw, and the
+ *   server's feed must decide the same: status, keep-alive, head, and for HTTP_OK the same bytes taken
+ *   (whole.end == server.end + removed; an error leaves end at the head in both);
+ * - it wants more with fewer than HTTP_HEAD_MAX bytes: it ran out of input, and so did the server's
+ *   feed, at the same byte of the stream;
+ * - it wants more with HTTP_HEAD_MAX bytes or more: it stopped at its cutoff inside a body (a head that
+ *   long gets 414 or 431). Only there may they differ: the server's feed saw more of the body and may
+ *   have ended it, refused it or given it up past HTTP_BODY_DISCARD_MAX; the head must still agree, and
+ *   a body that ended must have ended past the cutoff.
+ */
+static void check_server(enum http_status sw, const struct http_request *whole, const char *in, size_t len,
+                         enum http_status ss, const struct http_request *s, const char *sbuf, size_t have,
+                         size_t removed)
+{
+    if (s->head_len > 0) /* compaction never moves the head */
+        CHECK(memcmp(sbuf, in, s->head_len) == 0);
+    if (ss == HTTP_OK) { /* what follows the request is the input's next bytes, in order */
+        CHECK(s->end >= s->head_len && s->end <= have);
+        CHECK(memcmp(sbuf + s->end, in + s->end + removed, have - s->end) == 0);
+    }
+    if (sw != HTTP_NEED_MORE || len < HTTP_HEAD_MAX) {
+        CHECK(sw == ss);
+        CHECK(whole->keep_alive == s->keep_alive);
+        CHECK(whole->end == s->end + (ss == HTTP_OK ? removed : 0));
+        if (sw == HTTP_NEED_MORE)
+            CHECK(whole->pos == s->pos + removed);
+        check_head(whole, s);
+        return;
+    }
+    CHECK(whole->head_len > 0);
+    check_head(whole, s);
+    if (ss == HTTP_OK)
+        CHECK(s->end + removed > HTTP_HEAD_MAX);
+}
+
+/* Parses buf four ways and compares; returns how many bytes the request took, or 0 to stop. */
+static size_t one_request(const char *buf, size_t len, uint32_t *rng, uint32_t max_chunk, char *sbuf)
+{
+    struct http_request whole, chunks, bytes, server;
+    size_t have, removed;
     enum http_status sw = feed(&whole, buf, len, 0, rng, max_chunk);
     enum http_status sc = feed(&chunks, buf, len, -1, rng, max_chunk);
     enum http_status sb = feed(&bytes, buf, len, 1, rng, max_chunk);
+    enum http_status ss = feed_server(&server, sbuf, buf, len, rng, max_chunk, &have, &removed);
     check_result(sw, &whole, buf, len);
     check_same(sw, &whole, sc, &chunks);
     check_same(sw, &whole, sb, &bytes);
+    check_server(sw, &whole, buf, len, ss, &server, sbuf, have, removed);
     if (sw != HTTP_OK)
         return 0;
     serve(&whole, buf);
-    return whole.head_len;
+    return whole.end;
 }
 
 /* libFuzzer entry point: byte 0 seeds the splits, the rest is one or more pipelined requests. */
@@ -180,16 +268,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t rng = 0x9e3779b9u ^ ((uint32_t)data[0] * 0x01000193u), max_chunk = max_chunks[data[0] & 3];
     size_t len = size - 1;
     char *buf = malloc(len ? len : 1); /* exactly the request, no terminator: ASan sees any over-read */
-    CHECK(buf != NULL);
+    char *sbuf = malloc(HTTP_HEAD_MAX); /* the server's buffer, exactly */
+    CHECK(buf != NULL && sbuf != NULL);
     memcpy(buf, data + 1, len);
     size_t off = 0;
     for (int n = 0; n < MAX_PIPELINED && off < len; n++) {
         char *rest = buf + off;
-        size_t used = one_request(rest, len - off, &rng, max_chunk);
+        size_t used = one_request(rest, len - off, &rng, max_chunk, sbuf);
         if (used == 0)
             break;
         off += used;
     }
     free(buf);
+    free(sbuf);
     return 0;
 }
