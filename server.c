@@ -1438,8 +1438,11 @@ static size_t conn_respond(struct server *s, struct conn *c, enum http_status st
         struct http_buf b = { line, 0, sizeof line - 1, 0 };
         http_buf_log(&b, c->buf->in + c->req.line.off, c->req.line.len < 64 ? c->req.line.len : 64);
         line[b.len] = '\0';
-        trace(s, "  fd %d: request \"%s\" complete, answering %d%s", c->fd, line, (int)c->status,
-              c->from_memory ? " from memory" : "");
+        if (c->req.line.len == 0) /* no request line came whole: a timeout, or a head that broke off early */
+            trace(s, "  fd %d: no whole request line, answering %d", c->fd, (int)c->status);
+        else
+            trace(s, "  fd %d: request \"%s\" complete, answering %d%s", c->fd, line, (int)c->status,
+                  c->from_memory ? " from memory" : "");
     }
     return r.generated + (c->out_len - c->reply_head_len);
 }
@@ -1548,7 +1551,8 @@ static void conn_advance(struct server *s, struct conn *c, int readable)
                 answers--;
                 break;
             }
-            c->in_len = http_compact(&c->req, c->buf->in, c->in_len); /* a body's bytes, once thrown away */
+            if (c->in_len > 0) /* a body's bytes, once thrown away, leave the buffer */
+                c->in_len = http_compact(&c->req, c->buf->in, c->in_len);
             if (c->state == CONN_IDLE && c->in_len > 0) /* a request has begun: its head's time limit runs */
                 conn_enter(s, c, CONN_READING);
             if (c->in_len > 0 && !room_in_turn) { /* parse it in the next round's turn */
@@ -1763,7 +1767,7 @@ static void trace_round(struct server *s, int ready, int left_out)
             first = 0;
         }
     if (left_out)
-        http_buf_printf(&b, "; %d idle not watched this round", left_out);
+        http_buf_printf(&b, "; %d parked, not watched this round", left_out);
     trace(s, "%.*s", (int)b.len, line);
 }
 

@@ -1241,7 +1241,7 @@ def test_parked_connection_while_busy(ctx):
             for t in busy:
                 t.start()
             try:
-                wait_until(lambda: "idle not watched this round" in srv.stderr(), 10,
+                wait_until(lambda: "parked, not watched this round" in srv.stderr(), 10,
                            "a busy round that left the parked connection out")
                 parked.send(get("/a.css"))
                 r = parked.read_response(timeout=5)
@@ -1951,7 +1951,7 @@ def test_cli_missing_root_hint(ctx):
     for args in (["-r", missing], [missing]):
         rc, out, err = run_cli(ctx, ["-p", "0", *args])
         eq(rc, 2, f"exit status for {args}")
-        check(missing in err and re.search(r"name the folder to serve: \S*server DIR", err), f"message: {err!r}")
+        check(missing in err and re.search(r"name the folder to serve: \S+ DIR", err), f"message: {err!r}")
 
 
 @test
