@@ -2,8 +2,9 @@
 # The demo site in headless Chromium against ./server: parallel.html must report every request
 # answered 200, read from the DOM. Then a directory listing of some 300 hostile names, measured at
 # 390 px (a phone) and 1280 px through tests/listing-check.html: no horizontal scroll, every row
-# there and inside the window, no name wider than its cell. Skips, saying why, when Chromium is not
-# installed.
+# there and inside the window, no name wider than its cell. And the index page from a server that
+# logs (no -q): it shows make demo's timeline picture, and the visit (favicon.ico too) logs no 404.
+# Skips, saying why, when Chromium is not installed.
 cd "$(dirname "$0")/.." || exit 2
 browser=$(command -v chromium || command -v chromium-browser)
 if [ -z "$browser" ]; then
@@ -15,8 +16,9 @@ work=$(mktemp -d)
 site=$(mktemp -d)
 server=
 lserver=
+vserver=
 trap '[ -n "$server" ] && kill $server 2>/dev/null; [ -n "$lserver" ] && kill $lserver 2>/dev/null
-rm -rf "$work" "$site"' EXIT
+[ -n "$vserver" ] && kill $vserver 2>/dev/null; rm -rf "$work" "$site"' EXIT
 trap 'exit 1' INT TERM
 ./server -q -p 0 -r public >"$work/out" 2>"$work/err" &
 server=$!
@@ -71,7 +73,41 @@ screenshot_ok() {
     [ "$(head -c 8 "$shot" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] && echo "   screenshot: $shot"
 }
 
+# Says whether the index page, loaded from a second server that logs every request, shows the timeline:
+# an <img> of demo-timeline.svg in the DOM, the picture fetched with 200 and well-formed SVG, and no
+# request of the visit (the page, its stylesheet, the picture, favicon.ico) answered 404.
+timeline_page_ok() {
+    ./server -p 0 -r public >"$work/vout" 2>"$work/verr" &
+    vserver=$!
+    for _ in $(seq 50); do grep -q Serving "$work/vout" && break; sleep 0.1; done
+    vport=$(sed -n '1s/.*:\([0-9]*\)\/$/\1/p' "$work/vout")
+    chrome "http://127.0.0.1:$vport/" --dump-dom >"$work/vindex.html"
+    kill "$vserver" && wait "$vserver" 2>/dev/null # its log is complete once it has stopped
+    vserver=
+    visit=$(grep '" [0-9][0-9][0-9] ' "$work/vout")
+    if ! tr '\n' ' ' <"$work/vindex.html" | grep -q '<img src="demo-timeline.svg"'; then
+        echo "   no <img src=\"demo-timeline.svg\"> in the page's DOM"
+        return 1
+    fi
+    if ! echo "$visit" | grep -q '"GET /demo-timeline.svg HTTP/1.1" 200 '; then
+        echo "   the picture was not fetched with 200; the visit's log:"
+        echo "$visit" | sed 's/^/     /'
+        return 1
+    fi
+    if ! python3 -c 'import sys, xml.etree.ElementTree as E; sys.exit(E.parse("public/demo-timeline.svg").getroot().tag != "{http://www.w3.org/2000/svg}svg")'; then
+        echo "   public/demo-timeline.svg is not well-formed SVG"
+        return 1
+    fi
+    if echo "$visit" | grep -q '" 404 '; then
+        echo "   the visit logged a 404:"
+        echo "$visit" | grep '" 404 ' | sed 's/^/     /'
+        return 1
+    fi
+    echo "   $(echo "$visit" | wc -l) requests in the visit, none 404: $(echo "$visit" | sed 's/.*"GET \([^ ]*\) [^"]*" \([0-9]*\) .*/\1 \2/' | tr '\n' ',' | sed 's/,$//; s/,/, /g')"
+}
+
 check "index page in Chromium" index_ok
+check "index page shows the demo timeline, and the visit logs no 404 (favicon.ico too)" timeline_page_ok
 check "parallel.html: 4 parallel requests, every row 200" parallel_ok 4
 check "parallel.html: 16 parallel requests, every row 200" parallel_ok 16
 check "screenshot of the 16-request run" screenshot_ok

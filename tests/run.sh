@@ -44,5 +44,8 @@ fi
 suite scale python3 tests/scale.py ./server build/server-portable
 suite scale-fortify python3 tests/scale.py --only keepalive_3000 build/server-fortify
 suite browser sh tests/browser.sh
+# The classroom: make demo's four clients, timeline and results, and every trace phrase in the glossary.
+suite demo bash tests/demo.sh --check
+suite glossary python3 tests/glossary.py
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
