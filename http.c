@@ -602,13 +602,15 @@ enum http_status http_target_path(const char *target, size_t len, char *path, si
         i = 7;
     else if (len >= 8 && strncasecmp(target, "https://", 8) == 0)
         i = 8;
+    int userinfo = 0;
     if (i > 0) /* absolute form: skip the authority, which may not carry userinfo (RFC 9110 section 4.2.4) */
         for (; i < len && target[i] != '/' && target[i] != '?'; i++)
-            if (target[i] == '@')
-                return HTTP_BAD_REQUEST;
+            userinfo |= target[i] == '@';
     for (end = i; end < len && target[end] != '?'; end++)
         ;
     *query = end;
+    if (userinfo)
+        return HTTP_BAD_REQUEST;
     if (cap < end - i + 2)
         return HTTP_URI_TOO_LONG;
     if (i == end && i > 0)
