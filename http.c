@@ -36,8 +36,13 @@ static int hex_value(unsigned char c)
 /* Says whether c may appear in a token (RFC 9110 5.6.2): method names and field names. */
 static int is_tchar(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+    switch (c) { /* a switch, not strchr: every byte of every method and field name comes here */
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.':
+    case '^': case '_': case '`': case '|': case '~':
+        return 1;
+    default:
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    }
 }
 
 /* Says whether the span equals the string s exactly (case_fold compares ASCII letters without case). */
@@ -123,8 +128,13 @@ static enum http_status parse_transfer_encoding(struct http_request *r, const ch
 /* Says whether c may appear in a reg-name or an IP literal of a URI (RFC 3986): unreserved, sub-delims, '%'. */
 static int is_host_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("-._~!$&'()*+,;=%", c) != NULL);
+    switch (c) {
+    case '-': case '.': case '_': case '~': case '!': case '$': case '&': case '\'': case '(': case ')':
+    case '*': case '+': case ',': case ';': case '=': case '%':
+        return 1;
+    default:
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    }
 }
 
 /*
@@ -167,14 +177,13 @@ static int host_valid(const char *v, size_t len)
             return 0;
         i++;
     } else {
-        while (i < len && is_host_char((unsigned char)v[i]))
-            i++;
+        for (; i < len && is_host_char((unsigned char)v[i]); i++)
+            if (v[i] == '%' && (i + 2 >= len || !isxdigit((unsigned char)v[i + 1]) ||
+                                !isxdigit((unsigned char)v[i + 2])))
+                return 0; /* a '%' starts two hex digits */
     }
     for (size_t k = i; k < len; k++)
         if (k == i ? v[k] != ':' : v[k] < '0' || v[k] > '9')
-            return 0;
-    for (size_t k = 0; k < i; k++) /* a '%' starts two hex digits */
-        if (v[k] == '%' && (k + 2 >= i || !isxdigit((unsigned char)v[k + 1]) || !isxdigit((unsigned char)v[k + 2])))
             return 0;
     return 1;
 }
@@ -261,7 +270,7 @@ static enum http_status head_done(struct http_request *r)
     }
     r->body_left = r->has_transfer_encoding ? 0 : (unsigned long long)r->content_length;
     r->state = r->has_transfer_encoding ? P_CHUNK_SIZE : P_BODY;
-    return HTTP_NEED_MORE;
+    return HTTP_OK; /* the head is whole; http_parse goes on to the body */
 }
 
 /* Ends a request whose body has been read whole, at r->pos. */
@@ -481,7 +490,7 @@ enum http_status http_parse(struct http_request *r, const char *buf, size_t len)
 {
     enum http_status st = HTTP_NEED_MORE;
     size_t end = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
-    for (; r->pos < end && st == HTTP_NEED_MORE; r->pos++) {
+    for (; r->pos < end && st == HTTP_NEED_MORE && r->state < P_BODY; r->pos++) {
         unsigned char c = (unsigned char)buf[r->pos];
         switch (r->state) {
         case P_START: /* empty lines before the request line are tolerated */
@@ -564,10 +573,12 @@ enum http_status http_parse(struct http_request *r, const char *buf, size_t len)
         case P_END_LF:
             st = c == '\n' ? head_done(r) : HTTP_BAD_REQUEST;
             break;
-        default:
-            st = body_byte(r, c, end);
-            break;
         }
+    }
+    if (r->state >= P_BODY && r->state < P_DONE && (st == HTTP_OK || st == HTTP_NEED_MORE)) {
+        st = HTTP_NEED_MORE; /* a body to read and throw away: its own loop keeps the head's switch lean */
+        for (; r->pos < end && st == HTTP_NEED_MORE; r->pos++)
+            st = body_byte(r, (unsigned char)buf[r->pos], end);
     }
     if (st == HTTP_NEED_MORE && r->pos >= HTTP_HEAD_MAX && r->state < P_BODY)
         return r->state < P_FIELD_START ? HTTP_URI_TOO_LONG : HTTP_FIELDS_TOO_LARGE;
