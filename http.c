@@ -1,7 +1,6 @@
 /* http.c: request parsing, target decoding, MIME types, dates and response formatting; pure functions only. */
 #include "http.h"
 
-#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,7 +13,7 @@ enum {
     P_START, P_METHOD, P_TARGET, P_VERSION, P_LINE_LF,
     P_FIELD_START, P_NAME, P_VALUE_START, P_VALUE, P_FIELD_LF, P_END_LF,
     P_BODY,                                                       /* Content-Length bytes */
-    P_CHUNK_SIZE, P_CHUNK_EXT, P_CHUNK_EXT_NAME_START, P_CHUNK_EXT_NAME, P_CHUNK_EXT_AFTER_NAME, /* a chunk's */
+    P_CHUNK_SIZE, P_CHUNK_EXT, P_CHUNK_EXT_BLANK, P_CHUNK_EXT_NAME_START, P_CHUNK_EXT_NAME, P_CHUNK_EXT_AFTER_NAME, /* a chunk's */
     P_CHUNK_EXT_VALUE_START, P_CHUNK_EXT_VALUE, P_CHUNK_QUOTED, P_CHUNK_ESCAPE, P_CHUNK_SIZE_LF, /* size line */
     P_CHUNK_DATA, P_CHUNK_DATA_END, P_CHUNK_DATA_LF,              /* its data and the line end after it */
     P_TRAILER_START, P_TRAILER_NAME, P_TRAILER_VALUE, P_TRAILER_LF, P_TRAILER_END_LF, /* the trailer section */
@@ -116,7 +115,7 @@ static enum http_status parse_transfer_encoding(struct http_request *r, const ch
             break;
         if (n == 0 || (i < len && v[i] != ',') || r->te_chunked) /* a parameter, a stray byte, or after chunked */
             return HTTP_BAD_REQUEST;
-        r->te_chunked = r->te_last_chunked = span_is(v, start, n, "chunked", 1);
+        r->te_chunked = span_is(v, start, n, "chunked", 1);
         int is_known = r->te_chunked;
         for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
             is_known |= span_is(v, start, n, known[k], 1);
@@ -145,17 +144,17 @@ static int ip_literal_valid(const char *v, size_t n)
 {
     size_t i = 1, colons = 0;
     if (n > 0 && (v[0] == 'v' || v[0] == 'V')) {
-        while (i < n && isxdigit((unsigned char)v[i]))
+        while (i < n && hex_value((unsigned char)v[i]) >= 0)
             i++;
         if (i == 1 || i + 1 >= n || v[i] != '.')
             return 0;
         for (i++; i < n; i++)
-            if (!is_host_char((unsigned char)v[i]) && v[i] != ':')
+            if ((!is_host_char((unsigned char)v[i]) && v[i] != ':') || v[i] == '%')
                 return 0;
         return 1;
     }
     for (i = 0; i < n; i++) {
-        if (!isxdigit((unsigned char)v[i]) && v[i] != ':' && v[i] != '.')
+        if (hex_value((unsigned char)v[i]) < 0 && v[i] != ':' && v[i] != '.')
             return 0;
         colons += v[i] == ':';
     }
@@ -178,8 +177,8 @@ static int host_valid(const char *v, size_t len)
         i++;
     } else {
         for (; i < len && is_host_char((unsigned char)v[i]); i++)
-            if (v[i] == '%' && (i + 2 >= len || !isxdigit((unsigned char)v[i + 1]) ||
-                                !isxdigit((unsigned char)v[i + 2])))
+            if (v[i] == '%' && (i + 2 >= len || hex_value((unsigned char)v[i + 1]) < 0 ||
+                                hex_value((unsigned char)v[i + 2]) < 0))
                 return 0; /* a '%' starts two hex digits */
     }
     for (size_t k = i; k < len; k++)
@@ -229,7 +228,9 @@ static enum http_status field_done(struct http_request *r, const char *buf)
             r->field[f] = (struct http_span){ r->value_start, len };
         }
     }
-    if (span_is(buf, r->mark, name_len, "Host", 1))
+    if (span_is(buf, r->mark, name_len, "Expect", 1))
+        r->expect_continue = span_is(buf, r->value_start, len, "100-continue", 1);
+    else if (span_is(buf, r->mark, name_len, "Host", 1))
         return ++r->hosts > 1 || !host_valid(buf + r->value_start, len) ? HTTP_BAD_REQUEST : HTTP_NEED_MORE;
     else if (span_is(buf, r->mark, name_len, "Connection", 1))
         parse_connection(r, buf + r->value_start, len);
@@ -253,7 +254,7 @@ static enum http_status head_done(struct http_request *r)
     if (r->minor >= 1 && r->hosts == 0)
         return HTTP_BAD_REQUEST;
     if (r->has_transfer_encoding) { /* RFC 9112 section 6.1 and 6.3 */
-        if (r->minor == 0 || r->content_length >= 0 || !r->te_last_chunked)
+        if (r->minor == 0 || r->content_length >= 0 || !r->te_chunked)
             return HTTP_BAD_REQUEST; /* faulty framing, or framing a proxy may have read the other way */
         if (r->te_unknown)
             return HTTP_NOT_IMPLEMENTED;
@@ -264,8 +265,9 @@ static enum http_status head_done(struct http_request *r)
         return HTTP_METHOD_NOT_ALLOWED;
     if (!r->has_transfer_encoding && r->content_length <= 0)
         return HTTP_OK;
-    if (r->content_length > HTTP_BODY_DISCARD_MAX || r->head_len + HTTP_BODY_ROOM > HTTP_HEAD_MAX) {
-        r->keep_alive = 0; /* answered now; the closing connection drains the body */
+    if (r->content_length > HTTP_BODY_DISCARD_MAX || r->head_len + HTTP_BODY_ROOM > HTTP_HEAD_MAX ||
+        r->expect_continue) { /* answered now (a client that expects 100 Continue waits for an answer) */
+        r->keep_alive = 0;    /* and the closing connection drains the body */
         return HTTP_OK;
     }
     r->body_left = r->has_transfer_encoding ? 0 : (unsigned long long)r->content_length;
@@ -305,17 +307,20 @@ static enum http_status chunk_line_byte(struct http_request *r, unsigned char c)
 {
     int blank = c == ' ' || c == '\t';
     if ((c == '\r' || c == '\n') && (r->state == P_CHUNK_EXT || r->state == P_CHUNK_EXT_NAME ||
-                                      r->state == P_CHUNK_EXT_AFTER_NAME || r->state == P_CHUNK_EXT_VALUE)) {
+                                      r->state == P_CHUNK_EXT_VALUE)) { /* after blanks, only ';' may come */
         if (c == '\n')
             return chunk_size_done(r);
         r->state = P_CHUNK_SIZE_LF;
         return HTTP_NEED_MORE;
     }
     switch (r->state) {
-    case P_CHUNK_EXT: /* after the size or a value: blanks, or the next extension */
+    case P_CHUNK_EXT:       /* after a quoted value: blanks, or the next extension */
+    case P_CHUNK_EXT_BLANK: /* after the size, a value or blanks: more blanks, or the next extension */
         if (c == ';')
             r->state = P_CHUNK_EXT_NAME_START;
-        else if (!blank)
+        else if (blank)
+            r->state = P_CHUNK_EXT_BLANK;
+        else
             return HTTP_BAD_REQUEST;
         break;
     case P_CHUNK_EXT_NAME_START:
@@ -347,7 +352,7 @@ static enum http_status chunk_line_byte(struct http_request *r, unsigned char c)
         if (c == ';')
             r->state = P_CHUNK_EXT_NAME_START;
         else if (blank)
-            r->state = P_CHUNK_EXT;
+            r->state = P_CHUNK_EXT_BLANK;
         else if (!is_tchar(c))
             return HTTP_BAD_REQUEST;
         break;
@@ -405,13 +410,13 @@ static enum http_status body_byte(struct http_request *r, unsigned char c, size_
     }
     switch (r->state) {
     case P_CHUNK_SIZE:
-        if (hex_value(c) >= 0 && r->body_left >> 60 == 0) { /* 1 << 60: no size this big can be real */
+        if (hex_value(c) >= 0 && r->body_left >> HTTP_CHUNK_SIZE_BITS == 0) {
             r->body_left = r->body_left * 16 + (unsigned)hex_value(c);
             r->chunk_digits = 1;
         } else if (hex_value(c) >= 0 || !r->chunk_digits) {
             return HTTP_BAD_REQUEST; /* overflow, or no digit before the extension or line end */
         } else if (c == ';' || c == ' ' || c == '\t') {
-            r->state = c == ';' ? P_CHUNK_EXT_NAME_START : P_CHUNK_EXT;
+            r->state = c == ';' ? P_CHUNK_EXT_NAME_START : P_CHUNK_EXT_BLANK;
         } else if (c == '\r') {
             r->state = P_CHUNK_SIZE_LF;
         } else if (c == '\n') {
@@ -421,6 +426,7 @@ static enum http_status body_byte(struct http_request *r, unsigned char c, size_
         }
         break;
     case P_CHUNK_EXT:
+    case P_CHUNK_EXT_BLANK:
     case P_CHUNK_EXT_NAME_START:
     case P_CHUNK_EXT_NAME:
     case P_CHUNK_EXT_AFTER_NAME:
@@ -1101,7 +1107,7 @@ enum http_status http_file_status(const struct http_request *r, const char *buf,
         if (http_parse_date(v, f[HTTP_FIELD_IF_MODIFIED_SINCE].len, now, &date) && mtime <= date)
             return HTTP_NOT_MODIFIED;
     }
-    if (f[HTTP_FIELD_RANGE].off == 0)
+    if (f[HTTP_FIELD_RANGE].off == 0 || r->method != HTTP_METHOD_GET) /* Range is for GET alone (14.2) */
         return HTTP_OK;
     if (f[HTTP_FIELD_IF_RANGE].off != 0 || (r->repeated & (1u << HTTP_FIELD_IF_RANGE))) {
         size_t n = f[HTTP_FIELD_IF_RANGE].len;

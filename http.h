@@ -18,6 +18,7 @@
 #define HTTP_MIME_TYPE_MAX 127         /* longest type taken from /etc/mime.types */
 #define HTTP_BODY_DISCARD_MAX (64 * 1024) /* request body bytes read and thrown away to keep a connection */
 #define HTTP_BODY_ROOM 1024            /* buffer room a head must leave for a body to be read past it */
+#define HTTP_CHUNK_SIZE_BITS 60        /* a chunk size needing more bits is refused: none this big is real */
 #define HTTP_EXTRA_FIELDS_MAX 1024     /* bytes of the -H header lines added to every response */
 #define HTTP_CREDENTIALS_MAX 512       /* bytes of a decoded Basic "user:password"; a longer one never matches */
 #define HTTP_SERVER_VERSION "1.1"
@@ -75,7 +76,8 @@ struct http_request {
     size_t pos, mark, name_end, value_start, value_end;
     unsigned field_count;
     int has_close, has_keep_alive, has_transfer_encoding;
-    int te_last_chunked, te_chunked, te_unknown; /* the codings so far: chunked last, chunked at all, one unknown */
+    int te_chunked, te_unknown;   /* the codings so far end in chunked (nothing may follow it); one is unknown */
+    int expect_continue;           /* Expect: 100-continue: the client waits before sending its body */
     unsigned long long body_left;  /* body bytes, or this chunk's, still to be thrown away */
     int chunk_digits;              /* a digit of the chunk size line has been read */
     size_t body_seen;              /* bytes of the body read so far, chunk framing included */

@@ -47,6 +47,8 @@
 #define ACCEPT_PAUSE_MS 100           /* accept() pause after EMFILE or ENFILE */
 #define OUTPUT_QUEUE (64 * 1024)      /* bytes of log or trace waiting for a slow stdout or stderr */
 #define FINAL_FLUSH_MS 1000           /* at exit, how long the log and trace wait for a slow reader */
+#define STOPPED_LINE_MAX 256          /* bytes of the Stopped summary line */
+#define COPY_BYTES (64 * 1024)        /* a file copied through user space (no sendfile) goes this much a call */
 #define SPARE_BUFFERS 16              /* free connection buffers kept for reuse; more are freed */
 #define SPARE_IDLE_MS 1000            /* spare buffers unused this long are freed too */
 #define CACHE_FILES 64                /* small files and listings kept in memory */
@@ -437,15 +439,13 @@ static void output_open(struct output *q, int fd)
 }
 
 /*
- * Writes the rest of the queue, waiting for a slow reader until the deadline (monotonic ms) at most, so
- * whole lines and the Stopped summary arrive; then restores the descriptor's flags. Two queues on one
- * pipe share its flags: they are closed in the reverse order of opening, so the first one's saved flags,
- * from before the server touched them, are the ones left.
+ * Writes the queue until no more than keep bytes are left, waiting for a slow reader until the deadline
+ * (monotonic ms) at most: at exit, so that whole lines and the Stopped summary arrive.
  */
-static void output_close(struct output *q, long long deadline)
+static void output_drain(struct output *q, size_t keep, long long deadline)
 {
     output_flush(q);
-    for (long long left; q->nonblocking && q->len > 0 && (left = deadline - clock_ms()) > 0; output_flush(q)) {
+    for (long long left; q->nonblocking && q->len > keep && (left = deadline - clock_ms()) > 0; output_flush(q)) {
         fd_set writable;
         struct timeval tv = { (time_t)(left / 1000), (suseconds_t)(left % 1000 * 1000) };
         FD_ZERO(&writable);
@@ -453,6 +453,14 @@ static void output_close(struct output *q, long long deadline)
         if (select(q->fd + 1, NULL, &writable, NULL, &tv) < 0 && errno != EINTR)
             break;
     }
+}
+
+/*
+ * Restores the descriptor's flags. Two queues on one pipe share its flags: they are closed in the
+ * reverse order of opening, so the first one's saved flags, from before the server touched them, are left.
+ */
+static void output_close(struct output *q)
+{
     if (q->nonblocking && fcntl(q->fd, F_SETFL, q->flags) < 0)
         fprintf(stderr, "server: fcntl: %s\n", strerror(errno));
 }
@@ -1073,7 +1081,8 @@ static struct cached *cache_fill(struct server *s, const char *path, int fd, con
     size_t have = 0, size = (size_t)st->st_size;
     struct blob *blob;
     if (st->st_size > CACHE_FILE_MAX || strlen(path) >= CACHE_PATH_MAX ||
-        st->st_ctim.tv_sec > s->date_second - CACHE_SETTLE || (blob = blob_new(NULL, size)) == NULL)
+        st->st_ctim.tv_sec > s->date_second - CACHE_SETTLE || st->st_mtime > s->date_second ||
+        (blob = blob_new(NULL, size)) == NULL) /* a future date: its Last-Modified must follow Date */
         return NULL;
     for (ssize_t n = 1; have < size && n != 0;) {
         n = pread(fd, blob->data + have, size - have, (off_t)have);
@@ -1122,7 +1131,8 @@ static void conn_decide_file(struct server *s, struct conn *c, struct reply *r, 
 {
     long long first = 0, last = (long long)st->st_size - 1;
     r->head.full_size = (long long)st->st_size;
-    r->head.status = http_file_status(&c->req, c->buf->in, r->head.etag, st->st_mtime, r->head.full_size,
+    time_t modified = st->st_mtime < s->date_second ? st->st_mtime : s->date_second; /* as Last-Modified says */
+    r->head.status = http_file_status(&c->req, c->buf->in, r->head.etag, modified, r->head.full_size,
                                       s->date_second, &first, &last);
     r->page = r->head.status == HTTP_RANGE_NOT_SATISFIABLE || r->head.status == HTTP_PRECONDITION_FAILED;
     if (r->head.status == HTTP_NOT_MODIFIED || r->page) {
@@ -1482,7 +1492,7 @@ static ssize_t conn_send_file(struct conn *c, int fd, size_t max)
         c->copy_file = 1;
     }
 #endif
-    static char chunk[64 * 1024];
+    static char chunk[COPY_BYTES];
     ssize_t n = pread(c->file, chunk, max < sizeof chunk ? max : sizeof chunk, c->file_off);
     if (n <= 0)
         return n;
@@ -1660,9 +1670,13 @@ static void conn_advance(struct server *s, struct conn *c, int readable)
 static void conn_expire(struct server *s, struct conn *c)
 {
     if (c->state == CONN_READING && c->req.started) {
-        trace(s, "  fd %d: request head timed out", c->fd);
-        c->req.line.len = 0;
-        c->req.method = HTTP_METHOD_UNKNOWN;
+        if (c->req.head_len == 0) { /* the head never came whole: nothing of it is logged as a request */
+            trace(s, "  fd %d: request head timed out", c->fd);
+            c->req.line.len = 0;
+        } else {
+            trace(s, "  fd %d: request body timed out", c->fd);
+        }
+        c->req.method = HTTP_METHOD_UNKNOWN; /* the 408 page is sent, even for a HEAD */
         conn_respond(s, c, HTTP_REQUEST_TIMEOUT);
         conn_advance(s, c, 0);
     } else {
@@ -2114,7 +2128,7 @@ static void server_load_mime(struct server *s)
     const char *file = "/etc/mime.types";
     struct stat st;
     size_t have = 0;
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    int fd = open(file, O_RDONLY | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
         if (errno != ENOENT)
             fprintf(stderr, "server: %s: %s; using the built-in MIME types\n", file, strerror(errno));
@@ -2316,7 +2330,7 @@ static void server_load_users(struct server *s, const struct settings *set)
     const char *file = set->users_file;
     struct stat st;
     size_t have = 0, line = 0;
-    int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* a FIFO must not hang the start */
+    int fd = open(file, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC); /* a FIFO or tty: no hang, no side effect */
     if (fd < 0 || fstat(fd, &st) < 0) {
         fprintf(stderr, "server: -a %s: %s; give a file of user:password lines\n", file, strerror(errno));
         exit(2);
@@ -2532,14 +2546,17 @@ int main(int argc, char **argv)
     struct fdset *sets[SETS];
     for (int i = server_sets(s, sets) - 1; i >= 0; i--)
         fdset_free(sets[i]);
-    struct http_buf b = output_space(&s->log, 256);
+    long long deadline = clock_ms() + FINAL_FLUSH_MS; /* the log, with its Stopped line, first; then the trace */
+    output_drain(&s->log, sizeof s->log.buf - STOPPED_LINE_MAX, deadline);
+    struct http_buf b = output_space(&s->log, STOPPED_LINE_MAX);
     http_buf_printf(&b, "Stopped: %llu requests, %llu body bytes sent", s->requests, s->bytes);
     if (s->log.dropped || s->trace.dropped)
         http_buf_printf(&b, "; a slow reader lost %llu log and %llu trace lines", s->log.dropped, s->trace.dropped);
     http_buf_put(&b, "\n", 1);
     output_commit(&s->log, &b);
-    long long deadline = clock_ms() + FINAL_FLUSH_MS;
-    output_close(&s->trace, deadline);
-    output_close(&s->log, deadline);
+    output_drain(&s->log, 0, deadline);
+    output_drain(&s->trace, 0, deadline);
+    output_close(&s->trace);
+    output_close(&s->log);
     return rc;
 }

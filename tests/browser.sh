@@ -98,6 +98,11 @@ timeline_page_ok() {
         echo "   public/demo-timeline.svg is not well-formed SVG"
         return 1
     fi
+    if ! echo "$visit" | grep -q '"GET /favicon.ico HTTP/1.1" 200 '; then
+        echo "   the browser's own /favicon.ico request was not answered 200; the visit's log:"
+        echo "$visit" | sed 's/^/     /'
+        return 1
+    fi
     if echo "$visit" | grep -q '" 404 '; then
         echo "   the visit logged a 404:"
         echo "$visit" | grep '" 404 ' | sed 's/^/     /'

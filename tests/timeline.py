@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 ROUND = re.compile(r'^select #(\d+) at ([0-9.]+) s: (\d+) ready; (\d+) open(?:: ([^;]*))?')
 EVENT = re.compile(r'^  fd (\d+): (.*)$')
 ACCEPTED = re.compile(r'^accepted from (.*):(\d+)$')
-COMPLETE = re.compile(r'^request "(.*)" complete, answering (\d+)')
+COMPLETE = re.compile(r'^(?:request "(.*)" complete|no whole request line), answering (\d+)')
 WROTE = re.compile(r'^wrote \d+ bytes, (\d+) of (\d+) sent$')
 CLOSED = re.compile(r'^closed \((.*)\)$')
 

@@ -244,6 +244,10 @@ static const struct body_case bodies[] = {
     { B_CHUNKED, "5;a=\"\\\n\"\r\nhello\r\n0\r\n\r\n", 400, 0 },
     { B_CHUNKED, "5;a=\"x\r\nhello\r\n0\r\n\r\n", 400, 0 }, /* an unclosed quote runs into the line end */
     { B_CHUNKED, "5 6\r\nhello\r\n0\r\n\r\n", 400, 0 }, /* extensions follow their grammar, not just its bytes */
+    { B_CHUNKED, "5 \r\nhello\r\n0\r\n\r\n", 400, 0 },      /* blanks only before a ';' */
+    { B_CHUNKED, "5;a \r\nhello\r\n0\r\n\r\n", 400, 0 },
+    { B_CHUNKED, "5;a=b \r\nhello\r\n0\r\n\r\n", 400, 0 },
+    { B_CHUNKED, "5;a=\"b\" \r\nhello\r\n0\r\n\r\n", 400, 0 },
     { B_CHUNKED, "5;\r\nhello\r\n0\r\n\r\n", 400, 0 },
     { B_CHUNKED, "5;=\r\nhello\r\n0\r\n\r\n", 400, 0 },
     { B_CHUNKED, "5;a=b=c\r\nhello\r\n0\r\n\r\n", 400, 0 },
@@ -256,6 +260,9 @@ static const struct body_case bodies[] = {
     { B_CHUNKED, "0\r\nX: \x01\r\n\r\n", 400, 0 },
     { B_CHUNKED, "0\r\nX: y\rZ\r\n\r\n", 400, 0 },
     { B_CHUNKED, "0\r\nX: y\r\n z\r\n\r\n", 400, 0 },
+    /* a client that expects 100 Continue is answered at once, and the connection will close */
+    { B_GET "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n", "hello", 200, 0 },
+    { B_GET "Expect: 100-Continue\r\nTransfer-Encoding: chunked\r\n\r\n", "5\r\nhello\r\n0\r\n\r\n", 200, 0 },
     /* obfuscated codings that still say chunked, last */
     { B_TE("chunked ") "0\r\n\r\n", NULL, 200, 1 },
     { B_TE(" chunked") "0\r\n\r\n", NULL, 200, 1 },
@@ -342,7 +349,7 @@ static void test_hosts(void)
         { "a:80:90", 400 }, { "%4", 400 }, { "%zz", 400 }, { "a%4g", 400 }, { "%", 400 }, { "a\"b", 400 },
         { "[::1]x", 400 }, { "[::1]:x", 400 }, { "a:-1", 400 }, { "[a/b]", 400 }, { "\xc3\xa9", 400 }, { "a?b", 400 },
         { "a#b", 400 }, { "a\\b", 400 }, { "::1", 400 }, { "[zz]", 400 }, { "[1]", 400 }, { "[v.x]", 400 },
-        { "[v7.]", 400 }, { "[v7x]", 400 }, { "[::ffff:127.0.0.1]", 200 }, { "[V1F.a:b]", 200 },
+        { "[v7.]", 400 }, { "[v7x]", 400 }, { "[v1.%zz]", 400 }, { "[v1.%]", 400 }, { "[::ffff:127.0.0.1]", 200 }, { "[V1F.a:b]", 200 },
     };
     static const size_t steps[] = { 0, 1, 7 };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
