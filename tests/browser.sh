@@ -82,11 +82,11 @@ timeline_page_ok() {
     for _ in $(seq 50); do grep -q Serving "$work/vout" && break; sleep 0.1; done
     vport=$(sed -n '1s/.*:\([0-9]*\)\/$/\1/p' "$work/vout")
     chrome "http://127.0.0.1:$vport/" --dump-dom >"$work/vindex.html"
-    icon=$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "http://127.0.0.1:$vport/favicon.ico") # headless
+    icon=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$vport/favicon.ico")
     kill "$vserver" && wait "$vserver" 2>/dev/null # its log is complete once it has stopped; Chromium may skip the icon
     vserver=
-    if [ "$icon" != "200 image/vnd.microsoft.icon" ] && [ "$icon" != "200 image/x-icon" ]; then
-        echo "   /favicon.ico answered '$icon', not 200 with an icon type"
+    if [ "$icon" != 200 ]; then
+        echo "   /favicon.ico answered $icon, not 200"
         return 1
     fi
     visit=$(grep '" [0-9][0-9][0-9] ' "$work/vout")
