@@ -13,8 +13,9 @@ enum {
     P_START, P_METHOD, P_TARGET, P_VERSION, P_LINE_LF,
     P_FIELD_START, P_NAME, P_VALUE_START, P_VALUE, P_FIELD_LF, P_END_LF,
     P_BODY,                                                       /* Content-Length bytes */
-    P_CHUNK_SIZE, P_CHUNK_EXT, P_CHUNK_EXT_BLANK, P_CHUNK_EXT_NAME_START, P_CHUNK_EXT_NAME, P_CHUNK_EXT_AFTER_NAME, /* a chunk's */
-    P_CHUNK_EXT_VALUE_START, P_CHUNK_EXT_VALUE, P_CHUNK_QUOTED, P_CHUNK_ESCAPE, P_CHUNK_SIZE_LF, /* size line */
+    P_CHUNK_SIZE, P_CHUNK_EXT, P_CHUNK_EXT_BLANK, P_CHUNK_EXT_NAME_START, P_CHUNK_EXT_NAME, /* a chunk's size */
+    P_CHUNK_EXT_AFTER_NAME, P_CHUNK_EXT_VALUE_START, P_CHUNK_EXT_VALUE, P_CHUNK_QUOTED, P_CHUNK_ESCAPE, /* line, */
+    P_CHUNK_SIZE_LF,                                              /* its extensions and its end */
     P_CHUNK_DATA, P_CHUNK_DATA_END, P_CHUNK_DATA_LF,              /* its data and the line end after it */
     P_TRAILER_START, P_TRAILER_NAME, P_TRAILER_VALUE, P_TRAILER_LF, P_TRAILER_END_LF, /* the trailer section */
     P_DONE

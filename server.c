@@ -1106,6 +1106,12 @@ static struct cached *cache_fill(struct server *s, const char *path, int fd, con
     return e;
 }
 
+/* Returns the date a file's Last-Modified gives: its modification time, never later than Date (RFC 9110 8.8.2.1). */
+static time_t last_modified(const struct server *s, const struct stat *st)
+{
+    return st->st_mtime < s->date_second ? st->st_mtime : s->date_second;
+}
+
 /* Makes bytes [first, end) of the open file fd r's body; r takes fd over. */
 static void reply_file(struct server *s, struct reply *r, int fd, off_t first, off_t end)
 {
@@ -1131,8 +1137,7 @@ static void conn_decide_file(struct server *s, struct conn *c, struct reply *r, 
 {
     long long first = 0, last = (long long)st->st_size - 1;
     r->head.full_size = (long long)st->st_size;
-    time_t modified = st->st_mtime < s->date_second ? st->st_mtime : s->date_second; /* as Last-Modified says */
-    r->head.status = http_file_status(&c->req, c->buf->in, r->head.etag, modified, r->head.full_size,
+    r->head.status = http_file_status(&c->req, c->buf->in, r->head.etag, last_modified(s, st), r->head.full_size,
                                       s->date_second, &first, &last);
     r->page = r->head.status == HTTP_RANGE_NOT_SATISFIABLE || r->head.status == HTTP_PRECONDITION_FAILED;
     if (r->head.status == HTTP_NOT_MODIFIED || r->page) {
@@ -1179,7 +1184,7 @@ static void conn_decide_regular(struct server *s, struct conn *c, struct reply *
     }
     http_format_etag(r->etag, (unsigned long long)st->st_ino, (long long)st->st_size,
                      (unsigned long long)st->st_mtim.tv_sec * 1000000000ULL + (unsigned long long)st->st_mtim.tv_nsec);
-    http_format_date(r->last_modified, st->st_mtime < s->date_second ? st->st_mtime : s->date_second); /* never after Date */
+    http_format_date(r->last_modified, last_modified(s, st));
     struct cached *e = r->head.gzip ? NULL : cache_fill(s, path, fd, st, r, &gz);
     if (e != NULL) {
         close(fd);
@@ -1708,7 +1713,8 @@ static void server_refuse(struct server *s, int fd)
 {
     char out[HTTP_RESPONSE_HEAD_MAX];
     struct http_buf b = { out, 0, sizeof out, 0 };
-    struct http_response r = { .status = HTTP_UNAVAILABLE, .date = s->date, .close = 1, .extra_fields = s->extra_fields };
+    struct http_response r = { .status = HTTP_UNAVAILABLE, .date = s->date, .close = 1,
+                               .extra_fields = s->extra_fields };
     http_format_page(&b, &r, 0);
     if (send(fd, out, b.len, 0) < 0)
         trace(s, "  fd %d: 503 not sent: %s", fd, strerror(errno));
@@ -2011,7 +2017,8 @@ static void server_announce_interfaces(struct http_buf *b, const struct sockaddr
                         continue;
                     a6->sin6_port = port;
                 }
-                if (addr_is_loopback((struct sockaddr *)&sa) == loopback && addr_url((struct sockaddr *)&sa, len, url, sizeof url))
+                if (addr_is_loopback((struct sockaddr *)&sa) == loopback &&
+                    addr_url((struct sockaddr *)&sa, len, url, sizeof url))
                     http_buf_printf(b, "  %s\n", url);
             }
         freeifaddrs(list);
@@ -2152,13 +2159,13 @@ static void server_load_mime(struct server *s)
 }
 
 /* One command-line option: its letter, its long name, and whether a value follows it. */
-struct option {
+struct option_spec {
     char letter;
     const char *name;
     int takes_value;
 };
 
-static const struct option options[] = {
+static const struct option_spec options[] = {
     { 'p', "port", 1 }, { 'b', "bind", 1 }, { 'r', "root", 1 }, { 't', "timeout", 1 }, { 'c', "max-conns", 1 },
     { 'H', "header", 1 }, { 'm', "max-age", 1 }, { 's', "spa", 0 }, { 'a', "auth", 1 }, { 'u', "user", 1 },
     { 'L', "no-listing", 0 }, { 'q', "quiet", 0 }, { 'v', "verbose", 0 }, { 'h', "help", 0 }, { 'V', "version", 0 },
@@ -2261,7 +2268,7 @@ static void option_apply(struct server *s, struct settings *set, char letter, co
 }
 
 /* Finds an option by its letter, or by its long name (name_len bytes); NULL when there is none. */
-static const struct option *option_find(char letter, const char *name, size_t name_len)
+static const struct option_spec *option_find(char letter, const char *name, size_t name_len)
 {
     for (size_t i = 0; i < OPTION_COUNT; i++)
         if (name != NULL ? strlen(options[i].name) == name_len && strncmp(options[i].name, name, name_len) == 0
@@ -2289,7 +2296,7 @@ static void options_parse(struct server *s, struct settings *set, int argc, char
         } else if (arg[1] == '-') {
             const char *eq = strchr(arg + 2, '=');
             size_t n = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
-            const struct option *o = option_find(0, arg + 2, n);
+            const struct option_spec *o = option_find(0, arg + 2, n);
             char shown[24];
             if (o == NULL)
                 usage_error(set, "unknown option '%.*s'", (int)(n + 2), arg);
@@ -2302,7 +2309,7 @@ static void options_parse(struct server *s, struct settings *set, int argc, char
         } else {
             for (const char *p = arg + 1; *p != '\0'; p++) {
                 char shown[3] = { '-', *p, '\0' };
-                const struct option *o = option_find(*p, NULL, 0);
+                const struct option_spec *o = option_find(*p, NULL, 0);
                 if (o == NULL)
                     usage_error(set, "unknown option '%s'", shown);
                 if (o->takes_value && p[1] == '\0' && i + 1 == argc)
@@ -2359,7 +2366,7 @@ static void server_load_users(struct server *s, const struct settings *set)
         exit(2);
     }
     char *text = s->users_text;
-    if (memcmp(text, "\xef\xbb\xbf", 3) == 0 && have >= 3) /* a byte-order mark some editors write */
+    if (have >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) /* a byte-order mark some editors write */
         text += 3;
     for (char *p = text, *end; *p != '\0'; p = end) {
         end = p + strcspn(p, "\n");

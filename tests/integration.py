@@ -526,6 +526,7 @@ class Ctx:
         os.utime(os.path.join(self.root, "future.bin"), (time.time() + 3600, time.time() + 3600))
         self.put("cal.ics", b"BEGIN:VCALENDAR\nEND:VCALENDAR\n")
         self.put("users-bad", b"# a users file whose line has no colon\nalice\n")
+        self.put("users-short", b"a")  # shorter than a byte-order mark: read within its bytes (ASan)
         self.put("file1.txt", b"one\n")
         self.put("fileq.txt", b"q\n")  # the same cache set as file1.txt
 
@@ -1707,7 +1708,7 @@ CLI_BAD = [
     ("header_too_long", ["-H", "X-A: " + "v" * 1100]), ("max_age_negative", ["-m", "-1"]),
     ("max_age_not_a_number", ["-m", "1h"]), ("auth_missing_file", ["-a", "/nonexistent/users"]),
     ("auth_no_colon", ["-a", "@users-bad"]), ("auth_empty_file", ["-a", "@empty.txt"]),
-    ("auth_is_a_directory", ["-a", "@sub"]), ("auth_is_a_fifo", ["-a", "@fifo"]), ("auth_nul", ["-a", "@noext"]),
+    ("auth_is_a_directory", ["-a", "@sub"]), ("auth_is_a_fifo", ["-a", "@fifo"]), ("auth_nul", ["-a", "@noext"]), ("auth_one_byte", ["-a", "@users-short"]),
     ("root_twice", ["-r", "@sub", "-r", "@withindex"]), ("port_with_space", ["-p", " 80"]),
     ("port_with_plus", ["-p", "+80"]),
 ]
