@@ -26,17 +26,22 @@ CONVERSION = re.compile(r"%(?:%|[-+ #0']*(?:\*|\d+)?(?:\.(?:\*|\d+))?(?:hh|h|ll|
 STRERROR_EXAMPLE = "Connection reset by peer"
 
 
+def literal_end(src, i):
+    """Returns the index just past the string or character literal that starts at src[i]."""
+    j = i + 1
+    while j < len(src) and src[j] != src[i] and src[j] != "\n":
+        j += 2 if src[j] == "\\" else 1
+    return min(j + 1, len(src))
+
+
 def strip_comments(src):
     """Returns src with its comments blanked out, string and character literals kept."""
     out, i, n = [], 0, len(src)
     while i < n:
-        c = src[i]
-        if c in "\"'":
-            j = i + 1
-            while j < n and src[j] != c and src[j] != "\n":
-                j += 2 if src[j] == "\\" else 1
-            out.append(src[i:j + 1])
-            i = j + 1
+        if src[i] in "\"'":
+            j = literal_end(src, i)
+            out.append(src[i:j])
+            i = j
         elif src.startswith("/*", i):
             j = src.find("*/", i + 2)
             j = n if j < 0 else j + 2
@@ -48,7 +53,7 @@ def strip_comments(src):
             out.append(" " * (j - i))
             i = j
         else:
-            out.append(c)
+            out.append(src[i])
             i += 1
     return "".join(out)
 
@@ -57,15 +62,12 @@ def mask_literals(src):
     """Returns src with the inside of every string and character literal blanked (same length)."""
     out, i, n = [], 0, len(src)
     while i < n:
-        c = src[i]
-        if c in "\"'":
-            j = i + 1
-            while j < n and src[j] != c and src[j] != "\n":
-                j += 2 if src[j] == "\\" else 1
-            out.append(c + " " * (j - i - 1) + (src[j] if j < n else ""))
-            i = j + 1
+        if src[i] in "\"'":
+            j = literal_end(src, i)
+            out.append(src[i] + " " * (j - i - 2) + src[j - 1] if j - i >= 2 else src[i:j])
+            i = j
         else:
-            out.append(c)
+            out.append(src[i])
             i += 1
     return "".join(out)
 
