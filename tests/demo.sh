@@ -154,6 +154,12 @@ run() {
     wait "${clients[@]}"
     kill -TERM "$server"
     for _ in $(seq 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$server" 2>/dev/null; then
+        echo "still running 5 s after SIGTERM" >"$work/server-status"
+    else
+        wait "$server"
+        echo "exit $?" >"$work/server-status"
+    fi
     server=
     cat "$work"/port[1-4] >"$work/ports"
 }
@@ -265,6 +271,8 @@ out = open(work + "/out", encoding="utf-8", errors="replace").read()
 trace = open(trace_path, encoding="utf-8", errors="replace").read().splitlines()
 block = out[out.find("Results (for a lab report):"):] if "Results (for a lab report):" in out else ""
 check("make demo ran and printed a results block", None if block else "no results block")
+status = open(work + "/server-status").read().strip()
+check("the server stopped cleanly on SIGTERM", None if status == "exit 0" else status)
 
 # The clients' own records: label|start|end|figures...
 rec = {}
