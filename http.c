@@ -33,6 +33,12 @@ static int hex_value(unsigned char c)
     return -1;
 }
 
+/* Says whether c is a control character a field value may not hold: any but tab, and DEL (RFC 9110 5.5). */
+static int is_value_ctl(unsigned char c)
+{
+    return (c < ' ' && c != '\t') || c == 0x7f;
+}
+
 /* Says whether c may appear in a token (RFC 9110 5.6.2): method names and field names. */
 static int is_tchar(unsigned char c)
 {
@@ -362,11 +368,11 @@ static enum http_status chunk_line_byte(struct http_request *r, unsigned char c)
             r->state = P_CHUNK_EXT;
         else if (c == '\\')
             r->state = P_CHUNK_ESCAPE;
-        else if ((c < ' ' && c != '\t') || c == 0x7f)
+        else if (is_value_ctl(c))
             return HTTP_BAD_REQUEST;
         break;
     default: /* P_CHUNK_ESCAPE: any visible character, a blank, or obs-text */
-        if ((c < ' ' && c != '\t') || c == 0x7f)
+        if (is_value_ctl(c))
             return HTTP_BAD_REQUEST;
         r->state = P_CHUNK_QUOTED;
         break;
@@ -473,7 +479,7 @@ static enum http_status body_byte(struct http_request *r, unsigned char c, size_
             r->state = P_TRAILER_LF;
         else if (c == '\n')
             r->state = P_TRAILER_START;
-        else if ((c < ' ' && c != '\t') || c == 0x7f)
+        else if (is_value_ctl(c))
             return HTTP_BAD_REQUEST;
         break;
     case P_TRAILER_LF:
@@ -569,7 +575,7 @@ enum http_status http_parse(struct http_request *r, const char *buf, size_t len)
                 r->state = P_FIELD_LF;
             else if (c == '\n')
                 st = field_done(r, buf);
-            else if ((c < ' ' && c != '\t') || c == 0x7f)
+            else if (is_value_ctl(c))
                 st = HTTP_BAD_REQUEST;
             else if (c != ' ' && c != '\t')
                 r->value_end = r->pos + 1; /* trailing whitespace stays outside the value */
@@ -1341,7 +1347,7 @@ const char *http_header_option(const char *arg, struct http_buf *out)
     for (len = strlen(v); len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'); len--)
         ;
     for (size_t i = 0; i < len; i++)
-        if (((unsigned char)v[i] < ' ' && v[i] != '\t') || v[i] == 0x7f)
+        if (is_value_ctl((unsigned char)v[i]))
             return "the value holds a control character (CR, LF or another)";
     size_t start = out->len;
     http_buf_put(out, arg, name_len);
