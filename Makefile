@@ -51,11 +51,15 @@ stress: server build/server-portable build/server-fortify build/loadgen
 demo: server
 	bash tests/demo.sh
 
-# ./server against nginx and lighttpd with wrk; BENCH_ROUNDS, BENCH_SECONDS and BENCH_SCENARIOS set the length.
+# ./server against nginx, lighttpd, h2o and a fixed-reply epoll ceiling with wrk; BENCH_ROUNDS, BENCH_SECONDS
+# and BENCH_SCENARIOS set the length.
 build/fdcost: tests/fdcost.c | build
 	$(CC) $(STD) -O2 -o $@ tests/fdcost.c
 
-bench: server build/loadgen build/fdcost
+build/ceiling: tests/ceiling.c | build
+	$(CC) $(STD) -O2 -o $@ tests/ceiling.c
+
+bench: server build/loadgen build/fdcost build/ceiling
 	bash tests/bench.sh
 
 # Installs ./server as PREFIX/bin/select-server (under DESTDIR when packaging); -h and the README are its manual.
