@@ -1,33 +1,43 @@
 #!/usr/bin/env bash
-# make bench: ./server against nginx and lighttpd on loopback, each loaded by wrk -t1: the servers are pinned
-# to core 0 and wrk to core 1 (with taskset, when there are two cores), so each gets one. Prints per scenario the median of BENCH_ROUNDS rounds (default 3, the peer
-# order rotating) of BENCH_SECONDS each (default 5), the ratios ours/nginx and ours/lighttpd, the serving
-# process's CPU time per request (steadier than throughput on a shared machine, and what a faster server
-# saves when the load generator is the limit), then the system calls per keep-alive request (strace -c),
-# our instructions per request (callgrind, on one connection and on 10,000), and what one wait call costs
-# with N descriptors (build/fdcost).
+# make bench: ./server against nginx, lighttpd and h2o on loopback, each loaded by wrk -t1: the servers are pinned
+# to core 0 and wrk to core 1 (with taskset, when there are two cores), so each gets one. Prints per scenario the
+# median of BENCH_ROUNDS rounds (default 3, the peer order rotating) of BENCH_SECONDS each (default 5), the ratios
+# ours / the best of nginx, lighttpd and h2o, ours / ceiling and ours / before, the serving process's CPU time per
+# request (steadier than throughput on a shared machine, and what a faster server saves when the load generator
+# is the limit), then the system calls per keep-alive request (strace -c), our instructions per request
+# (callgrind, on one connection and on 10,000), and what one wait call costs with N descriptors (build/fdcost).
 #
 # Scenarios: ka_small close_small big c1000 slow rss1000 (the first set), fair (the worst of 40 GETs while another
 # client pipelines HEAD of a 1,000-entry listing: tests/scale.py fairness), c2000 c5000 c10000 (wrk -cN, then
 # `loadgen every` proves every one of N connections is answered, which wrk's totals hide), idle10k (ka_small
-# while `loadgen idleprobe` holds 10,000 idle keep-alive connections and times requests on them), rss10k; and
-# the sections syscalls, instructions, instructions10k, fdcost. BENCH_SCENARIOS="c2000 idle10k" runs a subset
-# (default: all of them).
-# A `before` peer, our build of git revision BENCH_BEFORE (default 60d017d, the last build before the loop went past FD_SETSIZE), runs
-# in ka_small and c1000 (target: ours within 3% of it) and in instructions10k. BENCH_SERVER names the binary
-# measured as ours (default ./server).
+# while `loadgen idleprobe` holds 10,000 idle keep-alive connections and times requests on them), rss10k, the
+# listing scenarios on a folder big/ of BENCH_LISTING_ENTRIES empty files (default 100,000; tests/listing_bench.py):
+# listing_victim (a GET of /small.bin every 20 ms while another client GETs /big/ back to back), listing_evict (the
+# same while another client loops on HEAD /big/ and four GETs of files in /big/'s set of our old small-file cache),
+# listing_readers (RSS while 40 slow readers download /big/, an eviction loop between them); and the sections
+# syscalls, instructions, instructions10k, fdcost. BENCH_SCENARIOS="c2000 idle10k" runs a subset (default: all).
+# Peers besides ours: nginx, lighttpd and h2o (one worker each; the best of the three is the reference), ceiling
+# (build/ceiling: one fixed 1 KiB reply per request from an epoll loop, what the kernel allows; never the
+# reference), and before, our build of git revision BENCH_BEFORE (default c39315a, main when this bench was
+# extended), in every throughput scenario (target: ours within 3% of it) and in instructions and instructions10k.
+# BENCH_SERVER names the binary measured as ours (default ./server).
 # A run with socket errors, non-2xx answers or unanswered connections counts as failed: the script then exits 1.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 rounds=${BENCH_ROUNDS:-3}
 seconds=${BENCH_SECONDS:-5}
-before_rev=${BENCH_BEFORE:-60d017d}
+before_rev=${BENCH_BEFORE:-c39315a}
 ours_bin=${BENCH_SERVER:-./server}
-install="apt-get install -y wrk nginx-light lighttpd"
+listing_entries=${BENCH_LISTING_ENTRIES:-100000}
+install="apt-get install -y wrk nginx-light lighttpd h2o"
 every_seconds=3        # length of the every-connection check after each wrk -cN run
 cycle_reqs=(2 6)       # instructions10k: requests per connection in the two runs that are subtracted
 
-all_scenarios=(ka_small close_small big c1000 slow fair rss1000 c2000 c5000 c10000 idle10k rss10k)
+all_scenarios=(ka_small close_small big c1000 slow fair rss1000 c2000 c5000 c10000 idle10k rss10k
+    listing_victim listing_evict listing_readers)
+throughput=(ka_small close_small big c1000 slow c2000 c5000 c10000 idle10k) # the scenarios before takes part in
+ceiling_scenarios=(ka_small close_small c1000 slow c2000 c5000 c10000 idle10k) # those that fetch only /small.bin
+listings=(listing_victim listing_evict listing_readers)
 all_sections=(syscalls instructions instructions10k fdcost)
 read -r -a wanted <<<"${BENCH_SCENARIOS:-${all_scenarios[*]} ${all_sections[*]}}"
 for name in "${wanted[@]}"; do
@@ -38,20 +48,43 @@ done
 selected() {
     [[ " ${wanted[*]} " == *" $1 "* ]]
 }
+# Tells whether BENCH_SCENARIOS selects any of the given scenarios or sections.
+any_selected() {
+    local name
+    for name in "$@"; do selected "$name" && return 0; done
+    return 1
+}
+# Tells whether a word is one of the words that follow it.
+among() {
+    [[ " ${*:2} " == *" $1 "* ]]
+}
 scenarios=()
 for scenario in "${all_scenarios[@]}"; do selected "$scenario" && scenarios+=("$scenario"); done
 
-command -v wrk >/dev/null || { echo "bench: wrk is missing; install it with: $install" >&2; exit 2; }
+export PATH="$PATH:/usr/sbin"
+# Tells whether a tool is there; when it is missing and this runs as root with apt-get, installs its package first.
+have_tool() {
+    command -v "$1" >/dev/null && return 0
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 1
+    echo "bench: $1 is missing; installing it: apt-get install -y $2" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "$2" >&2
+    command -v "$1" >/dev/null
+}
+have_tool wrk wrk || { echo "bench: wrk is missing; install it with: $install" >&2; exit 2; }
 [ -x "$ours_bin" ] || { echo "bench: $ours_bin is missing; run make server" >&2; exit 2; }
 peers=(ours)
-for tool in nginx lighttpd; do
-    if command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ]; then
-        peers+=("$tool")
+for tool in nginx:nginx-light lighttpd:lighttpd h2o:h2o; do
+    if have_tool "${tool%%:*}" "${tool#*:}"; then
+        peers+=("${tool%%:*}")
     else
-        echo "bench: $tool is missing, so it is left out; install it with: $install" >&2
+        echo "bench: ${tool%%:*} is missing, so it is left out; install it with: $install" >&2
     fi
 done
-export PATH="$PATH:/usr/sbin"
+if [ -x build/ceiling ]; then
+    peers+=(ceiling)
+else
+    echo "bench: build/ceiling is missing, so ceiling is left out; build it with: make build/ceiling" >&2
+fi
 server_cpu=() load_cpu=()
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
     server_cpu=(taskset -c 0)
@@ -72,7 +105,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 # Builds our previous build (git revision BENCH_BEFORE) into the scratch tree, when a selected part uses it.
-if selected ka_small || selected c1000 || selected instructions10k; then
+if any_selected "${throughput[@]}" instructions instructions10k; then
     mkdir -p "$work/before"
     if (set -o pipefail; git -C . archive "$before_rev" 2>"$work/before.log" | tar -x -C "$work/before") &&
         make -C "$work/before" server >>"$work/before.log" 2>&1; then
@@ -83,26 +116,43 @@ if selected ka_small || selected c1000 || selected instructions10k; then
     fi
 fi
 # The connections each scenario needs at once, and the most a peer's configuration lets it hold: lighttpd
-# lowers server.max-connections to server.max-fds / 2, and max-fds cannot pass the hard descriptor limit.
-declare -A needs=([c1000]=1000 [slow]=850 [rss1000]=1000 [c2000]=2000 [c5000]=5000 [c10000]=10000 [idle10k]=10050 [rss10k]=10000)
+# lowers server.max-connections to server.max-fds / 2, and max-fds cannot pass the hard descriptor limit; h2o
+# (max-connections) and ceiling keep a few descriptors for themselves.
+declare -A needs=([c1000]=1000 [slow]=850 [rss1000]=1000 [c2000]=2000 [c5000]=5000 [c10000]=10000 [idle10k]=10050
+    [rss10k]=10000 [listing_readers]=42)
 declare -A holds=([nginx]=16384)
 holds[lighttpd]=$((nofile / 2 < 16384 ? nofile / 2 : 16384))
-# Tells whether a peer takes part in a scenario: before only in ka_small and c1000; nginx and lighttpd only
-# where their connection cap holds what the scenario needs (else they would leave clients unanswered).
-takes_part() {
-    [ "$1" != before ] || [ "$2" = ka_small ] || [ "$2" = c1000 ] || return 1
+holds[h2o]=$((nofile - 64 < 16384 ? nofile - 64 : 16384))
+holds[ceiling]=$((nofile - 16))
+# Tells whether a scenario is one a peer is meant for: before only the throughput scenarios, ceiling only those
+# that fetch /small.bin alone; the others all of them.
+meant_for() {
+    case $1 in
+    before) among "$2" "${throughput[@]}" ;;
+    ceiling) among "$2" "${ceiling_scenarios[@]}" ;;
+    esac
+}
+# Tells whether a peer's connection cap holds what a scenario needs at once (else it would leave clients unanswered).
+holds_enough() {
     [ -z "${holds[$1]:-}" ] || [ "${needs[$2]:-0}" -le "${holds[$1]}" ]
+}
+# Tells whether a peer takes part in a scenario.
+takes_part() {
+    meant_for "$1" "$2" && holds_enough "$1" "$2"
 }
 
 mkdir -p "$work/root" "$work/nginx"
 head -c 1024 /dev/urandom >"$work/root/small.bin"
 if selected big; then head -c 104857600 /dev/urandom >"$work/root/big.bin"; fi
 if selected fair; then mkdir "$work/root/dir" && (cd "$work/root/dir" && touch $(seq -f "entry-%04g-with-a-name-of-some-length.txt" 1000)); fi
+if any_selected "${listings[@]}"; then # big/ and the four files in its cache set
+    python3 tests/listing_bench.py setup "$work/root" "$listing_entries" >/dev/null || exit 2
+fi
 chmod -R a+rX "$work" # nginx's worker runs as an unprivileged user
 sleep 2 # ./server keeps in memory only files unchanged for 2 s; let the new tree settle
-read -r port_ours port_nginx port_lighttpd port_before < <(python3 -c '
+read -r port_ours port_nginx port_lighttpd port_before port_h2o port_ceiling < <(python3 -c '
 import socket
-s = [socket.socket() for _ in range(4)]
+s = [socket.socket() for _ in range(6)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(*(x.getsockname()[1] for x in s))')
 
@@ -125,7 +175,11 @@ http {
     keepalive_timeout 60s;
     client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
     uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
-    server { listen 127.0.0.1:$port_nginx backlog=4096; root $work/root; location /dir/ { autoindex on; } }
+    server {
+        listen 127.0.0.1:$port_nginx backlog=4096; root $work/root;
+        location /dir/ { autoindex on; }
+        location /big/ { autoindex on; }
+    }
 }
 EOF
 cat >"$work/lighttpd.conf" <<EOF
@@ -142,6 +196,28 @@ server.errorlog = "$work/lighttpd.err"
 mimetype.assign = ( ".bin" => "application/octet-stream" )
 server.modules += ( "mod_dirlisting" )
 dir-listing.activate = "enable"
+EOF
+# h2o 2.2: one worker thread; http1-request-timeout is its keep-alive idle time; without an access-log directive
+# it keeps no access log; started as root it serves as nobody; listings for /dir/ and /big/ (file.dirlisting).
+cat >"$work/h2o.conf" <<EOF
+num-threads: 1
+max-connections: ${holds[h2o]}
+http1-request-timeout: 60
+listen:
+  host: 127.0.0.1
+  port: $port_h2o
+error-log: $work/h2o.err
+hosts:
+  default:
+    paths:
+      /:
+        file.dir: $work/root
+      /dir:
+        file.dir: $work/root/dir
+        file.dirlisting: ON
+      /big:
+        file.dir: $work/root/big
+        file.dirlisting: ON
 EOF
 
 # Waits until something accepts connections on a port (at most 5 s).
@@ -170,6 +246,8 @@ port[ours]=$port_ours
 port[nginx]=$port_nginx
 port[lighttpd]=$port_lighttpd
 port[before]=$port_before
+port[h2o]=$port_h2o
+port[ceiling]=$port_ceiling
 # Starts a peer (stopping the process an earlier call started), and waits until it accepts connections.
 start_peer() {
     local peer=$1
@@ -182,6 +260,8 @@ start_peer() {
     before) exec_clean "${server_cpu[@]}" "$work/before/server" -q -t 60 -p "$port_before" -r "$work/root" >/dev/null & ;;
     nginx) exec_clean "${server_cpu[@]}" nginx -c "$work/nginx.conf" & ;;
     lighttpd) exec_clean "${server_cpu[@]}" lighttpd -D -f "$work/lighttpd.conf" & ;;
+    h2o) exec_clean "${server_cpu[@]}" h2o -c "$work/h2o.conf" >>"$work/h2o.err" 2>&1 & ;;
+    ceiling) exec_clean "${server_cpu[@]}" build/ceiling "$port_ceiling" >/dev/null & ;;
     esac
     started_pid[$peer]=$!
     pids+=($!)
@@ -296,12 +376,39 @@ measure_idle10k() {
 }
 
 # Fair turns: one client pipelines HEAD /dir/ (a 1,000-entry listing, 8 KiB of requests per send) while
-# another GETs /small.bin 40 times (tests/scale.py fairness); prints "WORST_MS ERRORS 0 median_ms M greedy A".
+# another GETs /small.bin 40 times (tests/scale.py fairness); prints "WORST_MS ERRORS 0 median_ms M greedy A". A GET
+# left without an answer for scale.py's 5 s (h2o serves the pipelined HEADs first) is a figure, 5000, not an error.
 measure_fair() {
-    local line
-    line=$("${load_cpu[@]}" python3 tests/scale.py fairness "${port[$1]}" /small.bin 2>&1 | grep '^fairness:')
-    [ -n "$line" ] || { echo "0 1 0"; return; }
+    local out line
+    out=$("${load_cpu[@]}" python3 tests/scale.py fairness "${port[$1]}" /small.bin 2>&1)
+    line=$(grep '^fairness:' <<<"$out")
+    if [ -z "$line" ]; then
+        if grep -q 'no answer within 5 s' <<<"$out"; then echo "5000 0 0 median_ms - greedy - starved yes"; else echo "0 1 0"; fi
+        return
+    fi
     echo "$(field "$line" worst_ms 0) 0 0 median_ms $(field "$line" median_ms -) greedy $(field "$line" greedy_answers 0)"
+}
+
+# A victim GETs /small.bin every 20 ms while another client GETs /big/ back to back (victim) or loops on HEAD /big/
+# and GETs of the four files in its cache set (evict): tests/listing_bench.py; prints "P99_MS ERRORS 0 p50_ms A
+# worst_ms B listings L", L being the other client's listings (victim) or loops (evict).
+measure_listing() {
+    local line
+    line=$("${load_cpu[@]}" python3 tests/listing_bench.py "$2" "${port[$1]}" "$seconds" 2>&1 | grep '^listing:')
+    [ -n "$line" ] || { echo "0 1 0"; return; }
+    echo "$(field "$line" p99_ms 0) $(field "$line" errors 1) 0 p50_ms $(field "$line" p50_ms -)" \
+        "worst_ms $(field "$line" worst_ms -) listings $(field "$line" listings 0)"
+}
+
+# 40 slow readers of /big/ with an eviction loop between them, for max(20, BENCH_SECONDS) s; prints "RSS_KIB ERRORS
+# 0 listing_kib K ratio R": the serving process's RSS and its ratio to one listing's size.
+measure_readers() {
+    local line
+    line=$("${load_cpu[@]}" python3 tests/listing_bench.py readers "${port[$1]}" "$seconds" "${serving_pid[$1]}" 2>&1 |
+        grep '^readers:')
+    [ -n "$line" ] || { echo "0 1 0"; return; }
+    echo "$(field "$line" rss_kib 0) $(field "$line" errors 1) 0 listing_kib $(($(field "$line" listing_bytes 0) / 1024))" \
+        "ratio $(field "$line" rss_per_listing -)"
 }
 
 # Measures one scenario on one peer; prints "VALUE ERRORS CPU [NOTE]".
@@ -325,23 +432,41 @@ measure() {
     c2000 | c5000 | c10000) measure_many "$peer" "${scenario#c}" ;;
     idle10k) measure_idle10k "$peer" ;;
     fair) measure_fair "$peer" ;;
+    listing_victim | listing_evict) measure_listing "$peer" "${scenario#listing_}" ;;
+    listing_readers) measure_readers "$peer" ;;
     esac
 }
 
 declare -A unit=([ka_small]=req/s [close_small]=req/s [big]=MB/s [c1000]=req/s [slow]=req/s [fair]=ms [rss1000]=KiB
-    [c2000]=req/s [c5000]=req/s [c10000]=req/s [idle10k]=req/s [rss10k]=KiB)
+    [c2000]=req/s [c5000]=req/s [c10000]=req/s [idle10k]=req/s [rss10k]=KiB [listing_victim]=ms [listing_evict]=ms
+    [listing_readers]=KiB)
 declare -A target=([ka_small]=">=1.10" [close_small]=">=1.10" [big]=">=0.95" [c1000]=">=1.00" [slow]=">=0.90" [fair]=report
-    [rss1000]="<=1.00" [c2000]=">=1.10" [c5000]=report [c10000]=">=1.00" [idle10k]=">=0.90" [rss10k]="<=1.00")
+    [rss1000]="<=1.00" [c2000]=">=1.10" [c5000]=report [c10000]=">=1.00" [idle10k]=">=0.90" [rss10k]="<=1.00"
+    [listing_victim]=report [listing_evict]=report [listing_readers]=report)
 before_target=">=0.97"
 results=$work/results
 touch "$results"
+
+# Prints the versions of the peers that are there, and of wrk, separated by commas.
+versions() {
+    local list=()
+    among nginx "${peers[@]}" && list+=("$(nginx -v 2>&1 | sed 's/.*: //')")
+    among lighttpd "${peers[@]}" && list+=("$(lighttpd -v 2>/dev/null | head -n 1 | cut -d' ' -f1)")
+    among h2o "${peers[@]}" && list+=("$(h2o --version | awk 'NR == 1 { print $1 "/" $3 }')")
+    among ceiling "${peers[@]}" && list+=("ceiling = build/ceiling, epoll, one fixed 1 KiB reply")
+    among before "${peers[@]}" && list+=("before = git $(git rev-parse --short "$before_rev^{commit}")")
+    list+=("$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)")
+    printf '%s, ' "${list[@]}" | sed 's/, $//'
+}
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), Linux $(uname -r)"
-echo "peers: ${peers[*]} ($(nginx -v 2>&1 | sed 's/.*: //'), $(lighttpd -v 2>/dev/null | head -n 1 | cut -d' ' -f1), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)$([[ " ${peers[*]} " == *" before "* ]] && echo ", before = $before_rev")); $rounds rounds of ${seconds} s per scenario"
+echo "peers: ${peers[*]} ($(versions)); $rounds rounds of ${seconds} s per scenario"
 echo "pinning: ${server_cpu[*]:-none} for the servers, ${load_cpu[*]:-none} for the load; descriptor limit $nofile"
-grep -h "can't have more\|exceed open file" "$work/nginx.err" "$work/lighttpd.err" 2>/dev/null | sed 's/^/peer limit: /'
+any_selected "${listings[@]}" && echo "listings: /big/ holds $listing_entries files"
+grep -h "can't have more\|exceed open file" "$work/nginx.err" "$work/lighttpd.err" "$work/h2o.err" 2>/dev/null |
+    sed 's/^/peer limit: /'
 for scenario in "${scenarios[@]}"; do
-    for peer in nginx lighttpd; do
-        [[ " ${peers[*]} " == *" $peer "* ]] && ! takes_part "$peer" "$scenario" &&
+    for peer in nginx lighttpd h2o ceiling; do
+        among "$peer" "${peers[@]}" && meant_for "$peer" "$scenario" && ! holds_enough "$peer" "$scenario" &&
             echo "left out: $peer in $scenario, which needs ${needs[$scenario]} connections at once; $peer holds at most ${holds[$peer]}"
     done
 done
@@ -351,7 +476,7 @@ for round in $(seq "$rounds"); do
         for peer in "${order[@]}"; do
             takes_part "$peer" "$scenario" || continue
             # RSS is measured on a fresh process: memory kept from an earlier scenario is not counted
-            [[ $scenario == rss* ]] && start_peer "$peer"
+            [[ $scenario == rss* || $scenario == listing_readers ]] && start_peer "$peer"
             read -r value errors cpu note < <(measure "$peer" "$scenario")
             echo "$scenario $peer $round $value $errors $cpu ${note:-}" >>"$results"
             echo "round $round: $scenario $peer $value ${unit[$scenario]}${note:+ ($note)}$([ "$errors" -gt 0 ] && echo " ($errors errors)")"
@@ -381,24 +506,42 @@ verdict() {
         print ((substr(t, 1, 2) == ">=" ? r >= lim : r <= lim) ? "met" : "MISSED") " (" sprintf("%.2f", r) " " t ")" }'
 }
 
+# Prints "FIGURE PEER" for the best of nginx, lighttpd and h2o among "PEER FIGURE" pairs (an empty figure: not
+# run; 0: failed): the highest figure, or the lowest when the first argument is "lower".
+best_of() {
+    local direction=$1
+    shift
+    while [ $# -ge 2 ]; do
+        [ -n "$2" ] && [ "$2" != - ] && [ "$2" != 0 ] && echo "$2 $1" # 0: a failed run's figure
+        shift 2
+    done | sort -n | if [ "$direction" = lower ]; then head -n 1; else tail -n 1; fi
+}
+
+# Tells whether a peer had a run with errors in a scenario.
+had_errors() {
+    awk -v s="$1" -v p="$2" '$1 == s && $2 == p && $5 > 0 { bad = 1 } END { exit !bad }' "$results"
+}
+
 failed=0
 if [ "${#scenarios[@]}" -gt 0 ]; then
     echo
-    printf '%-20s %9s %9s %9s %9s %7s %8s %7s  %s\n' scenario ours nginx lighttpd before ours/ng ours/lig ours/bef \
-        "target: ours / the better of nginx and lighttpd; ours / before"
+    echo "ours/best = ours ÷ the best of nginx, lighttpd, h2o (the most req/s or MB/s, the fewest ms or KiB);" \
+        "ours/ceil = ours ÷ ceiling; ours/bef = ours ÷ before"
+    printf '%-20s %9s %9s %9s %9s %9s %9s %9s %9s %8s  %s\n' scenario ours nginx lighttpd h2o ceiling before \
+        ours/best ours/ceil ours/bef "target: ours ÷ best of nginx, lighttpd, h2o; ours ÷ before"
     for scenario in "${scenarios[@]}"; do
         declare -A med=()
         for peer in "${peers[@]}"; do med[$peer]=$(median "$scenario" "$peer"); done
-        # the better peer: more throughput, or less memory for the rss scenarios
-        best=$(for peer in nginx lighttpd; do [ -n "${med[$peer]:-}" ] && echo "${med[$peer]}"; done | sort -n |
-            if [[ $scenario == rss* || $scenario == fair ]]; then head -n 1; else tail -n 1; fi)
-        line=$(verdict "${med[ours]}" "$best" "${target[$scenario]}")
-        awk -v s="$scenario" '$1 == s && $2 == "ours" && $5 > 0 { bad = 1 } END { exit !bad }' "$results" &&
-            line="INVALID: ours had errors or unanswered connections (see FAILED)"
+        direction=higher
+        [[ ${unit[$scenario]} == ms || ${unit[$scenario]} == KiB ]] && direction=lower
+        read -r best best_peer < <(best_of "$direction" nginx "${med[nginx]:-}" lighttpd "${med[lighttpd]:-}" h2o "${med[h2o]:-}")
+        line="$(verdict "${med[ours]}" "${best:-}" "${target[$scenario]}")${best_peer:+ (best: $best_peer)}"
+        had_errors "$scenario" ours && line="INVALID: ours had errors or unanswered connections (see FAILED)"
         [ -n "${med[before]:-}" ] && line="$line; before: $(verdict "${med[ours]}" "${med[before]}" "$before_target")"
-        printf '%-20s %9s %9s %9s %9s %7s %8s %7s  %s\n' "$scenario ${unit[$scenario]}" "${med[ours]:--}" \
-            "${med[nginx]:--}" "${med[lighttpd]:--}" "${med[before]:--}" "$(ratio "${med[ours]}" "${med[nginx]:-}")" \
-            "$(ratio "${med[ours]}" "${med[lighttpd]:-}")" "$(ratio "${med[ours]}" "${med[before]:-}")" "$line"
+        printf '%-20s %9s %9s %9s %9s %9s %9s %9s %9s %8s  %s\n' "$scenario ${unit[$scenario]}" "${med[ours]:--}" \
+            "${med[nginx]:--}" "${med[lighttpd]:--}" "${med[h2o]:--}" "${med[ceiling]:--}" "${med[before]:--}" \
+            "$(ratio "${med[ours]}" "${best:-}")" "$(ratio "${med[ours]}" "${med[ceiling]:-}")" \
+            "$(ratio "${med[ours]}" "${med[before]:-}")" "$line"
     done
     # Prints a latency block: per peer, the worst (median of rounds, from column or note field worst) and the
     # median latency, ms, and whether it meets <= 50 ms (only ours, when only_ours is set).
@@ -415,18 +558,56 @@ if [ "${#scenarios[@]}" -gt 0 ]; then
                     END { print bad ? "INVALID (errors)" : (o && p != "ours") || m == "" || m == "-" ? "-" : m <= 50 ? "met" : "MISSED" }' "$results")"
         done
     }
-    selected fair && latency_block fair 4 1 "fair: a GET of a small file while another client pipelines HEAD of a 1,000-entry listing, worst of 40 tries, ms (median of rounds; target for ours: <= 50):"
+    selected fair && latency_block fair 4 1 "fair: a GET of a small file while another client pipelines HEAD of a 1,000-entry listing, worst of 40 tries, ms; 5000: no answer within 5 s (median of rounds; target for ours: <= 50):"
     selected idle10k && latency_block idle10k max_ms 0 "idle10k: time to answer a request on one of 10,000 idle keep-alive connections during the load, ms (median of rounds; target: max <= 50):"
-    echo
-    echo "serving process CPU per request (per MB for big), microseconds, median; lower is better:"
-    printf '%-12s %10s %10s %10s %10s %12s %14s %12s\n' scenario ours nginx lighttpd before ours/nginx ours/lighttpd ours/before
+    # Prints a listing latency block: per peer the victim's p50, p99 and worst, ms, the other client's listings
+    # (or eviction loops), all medians of rounds, and for ours whether p99 <= 10 ms and worst <= 50 ms.
+    listing_block() {
+        local scenario=$1 title=$2 p99 worst state
+        echo
+        echo "$title"
+        printf '  %-9s %8s %8s %8s %9s  %s\n' peer p50 p99 worst listings target
+        for peer in "${peers[@]}"; do
+            takes_part "$peer" "$scenario" || continue
+            p99=$(median "$scenario" "$peer") worst=$(median "$scenario" "$peer" worst_ms) state=-
+            [ "$peer" = ours ] && state=$(awk -v p="${p99:-}" -v w="${worst:-}" 'BEGIN {
+                print p == "" || w == "" || w == "-" ? "-" : p <= 10 && w <= 50 ? "met" : "MISSED" }')
+            had_errors "$scenario" "$peer" && state="INVALID (errors)"
+            printf '  %-9s %8s %8s %8s %9s  %s\n' "$peer" "$(median "$scenario" "$peer" p50_ms)" "${p99:--}" \
+                "${worst:--}" "$(median "$scenario" "$peer" listings)" "$state"
+        done
+    }
+    selected listing_victim && listing_block listing_victim "listing_victim: a GET of /small.bin every 20 ms while another client GETs /big/ ($listing_entries entries) back to back, ms; listings: the other client's (medians of rounds; target for ours: p99 <= 10, worst <= 50):"
+    selected listing_evict && listing_block listing_evict "listing_evict: the same GET every 20 ms while another client loops on HEAD /big/ and GETs of four files in its cache set, ms; listings: its loops (medians of rounds; target for ours: p99 <= 10, worst <= 50):"
+    if selected listing_readers; then
+        echo
+        echo "listing_readers: RSS of the serving process after max(20, $seconds) s of 40 slow readers of /big/ ($listing_entries entries), an eviction loop between them, KiB; the size of one listing (medians of rounds; target for ours: RSS <= 2 x listing):"
+        printf '  %-9s %9s %11s %11s  %s\n' peer rss_kib listing_kib rss/listing target
+        for peer in "${peers[@]}"; do
+            takes_part "$peer" listing_readers || continue
+            share=$(median listing_readers "$peer" ratio) state=-
+            [ "$peer" = ours ] && state=$(awk -v r="${share:-}" 'BEGIN { print r == "" || r == "-" ? "-" : r <= 2 ? "met" : "MISSED" }')
+            had_errors listing_readers "$peer" && state="INVALID (errors)"
+            printf '  %-9s %9s %11s %11s  %s\n' "$peer" "$(median listing_readers "$peer")" \
+                "$(median listing_readers "$peer" listing_kib)" "${share:--}" "$state"
+        done
+    fi
+    if any_selected "${throughput[@]}"; then
+        echo
+        echo "serving process CPU per request (per MB for big), microseconds, median; lower is better; ours/best = ours" \
+            "÷ the lowest of nginx, lighttpd, h2o:"
+        printf '%-12s %9s %9s %9s %9s %9s %9s %9s %9s %8s\n' scenario ours nginx lighttpd h2o ceiling before ours/best \
+            ours/ceil ours/bef
+    fi
     for scenario in "${scenarios[@]}"; do
-        [[ $scenario == rss* || $scenario == fair ]] && continue
+        among "$scenario" "${throughput[@]}" || continue
         declare -A cpu=()
         for peer in "${peers[@]}"; do cpu[$peer]=$(median "$scenario" "$peer" 6); done
-        printf '%-12s %10s %10s %10s %10s %12s %14s %12s\n' "$scenario" "${cpu[ours]:--}" "${cpu[nginx]:--}" \
-            "${cpu[lighttpd]:--}" "${cpu[before]:--}" "$(ratio "${cpu[ours]}" "${cpu[nginx]:-}")" \
-            "$(ratio "${cpu[ours]}" "${cpu[lighttpd]:-}")" "$(ratio "${cpu[ours]}" "${cpu[before]:-}")"
+        read -r best _ < <(best_of lower nginx "${cpu[nginx]:-}" lighttpd "${cpu[lighttpd]:-}" h2o "${cpu[h2o]:-}")
+        printf '%-12s %9s %9s %9s %9s %9s %9s %9s %9s %8s\n' "$scenario" "${cpu[ours]:--}" "${cpu[nginx]:--}" \
+            "${cpu[lighttpd]:--}" "${cpu[h2o]:--}" "${cpu[ceiling]:--}" "${cpu[before]:--}" \
+            "$(ratio "${cpu[ours]}" "${best:-}")" "$(ratio "${cpu[ours]}" "${cpu[ceiling]:-}")" \
+            "$(ratio "${cpu[ours]}" "${cpu[before]:-}")"
     done
     errors=$(awk '$5 > 0' "$results")
     if [ -n "$errors" ]; then
@@ -481,11 +662,22 @@ instructions_per_request() {
 
 if selected instructions; then
     echo
-    echo "our user-space instructions per request (callgrind, one keep-alive connection, 12,000 minus 2,000 requests):"
-    for n in 2000 12000; do
-        callgrind_run "$ours_bin" "$work/callgrind.$n" count 1 "$n" || failed=1
+    echo "user-space instructions per request (callgrind, one keep-alive connection, 12,000 minus 2,000 requests):"
+    for peer in ours before; do
+        among "$peer" "${peers[@]}" || { echo "  $peer: not built"; continue; }
+        binary=$ours_bin
+        [ "$peer" = before ] && binary=$work/before/server
+        ok=1
+        for n in 2000 12000; do
+            callgrind_run "$binary" "$work/callgrind.$peer.$n" count 1 "$n" || ok=0
+        done
+        if [ "$ok" = 1 ]; then
+            echo "  $peer: $(instructions_per_request "$work/callgrind.$peer.2000" "$work/callgrind.$peer.12000" 10000) instructions per request"
+        else
+            echo "  $peer: FAILED (see the loadgen line above)"
+            failed=1
+        fi
     done
-    echo "  $(instructions_per_request "$work/callgrind.2000" "$work/callgrind.12000" 10000) instructions per request"
 fi
 
 if selected instructions10k; then
@@ -493,7 +685,7 @@ if selected instructions10k; then
     echo "user-space instructions per request at 10,000 connections (callgrind; loadgen cycle: 10,000 connections making" \
         "${cycle_reqs[1]} requests each, minus the same with ${cycle_reqs[0]}, so start-up, accepts and closes cancel out):"
     for peer in ours before; do
-        [[ " ${peers[*]} " == *" $peer "* ]] || { echo "  $peer: not built"; continue; }
+        among "$peer" "${peers[@]}" || { echo "  $peer: not built"; continue; }
         binary=$ours_bin
         [ "$peer" = before ] && binary=$work/before/server
         ok=1
