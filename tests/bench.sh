@@ -401,14 +401,15 @@ measure_listing() {
 }
 
 # 40 slow readers of /big/ with an eviction loop between them, for max(20, BENCH_SECONDS) s; prints "RSS_KIB ERRORS
-# 0 listing_kib K ratio R": the serving process's RSS and its ratio to one listing's size.
+# 0 listing_kib K ratio R sending_s S": the serving process's RSS, its ratio to one listing's size, and how long
+# sending the 40 GETs (each followed by an eviction loop) took.
 measure_readers() {
     local line
     line=$("${load_cpu[@]}" python3 tests/listing_bench.py readers "${port[$1]}" "$seconds" "${serving_pid[$1]}" 2>&1 |
         grep '^readers:')
     [ -n "$line" ] || { echo "0 1 0"; return; }
     echo "$(field "$line" rss_kib 0) $(field "$line" errors 1) 0 listing_kib $(($(field "$line" listing_bytes 0) / 1024))" \
-        "ratio $(field "$line" rss_per_listing -)"
+        "ratio $(field "$line" rss_per_listing -) sending_s $(field "$line" sending_s -)"
 }
 
 # Measures one scenario on one peer; prints "VALUE ERRORS CPU [NOTE]".
@@ -581,15 +582,16 @@ if [ "${#scenarios[@]}" -gt 0 ]; then
     selected listing_evict && listing_block listing_evict "listing_evict: the same GET every 20 ms while another client loops on HEAD /big/ and GETs of four files in its cache set, ms; listings: its loops (medians of rounds; target for ours: p99 <= 10, worst <= 50):"
     if selected listing_readers; then
         echo
-        echo "listing_readers: RSS of the serving process after max(20, $seconds) s of 40 slow readers of /big/ ($listing_entries entries), an eviction loop between them, KiB; the size of one listing (medians of rounds; target for ours: RSS <= 2 x listing):"
-        printf '  %-9s %9s %11s %11s  %s\n' peer rss_kib listing_kib rss/listing target
+        echo "listing_readers: RSS of the serving process after max(20, $seconds) s of 40 slow readers of /big/ ($listing_entries entries), an eviction loop between them, KiB; the size of one listing; sending: s to send the 40 GETs and loops, when longer RSS is measured then (medians of rounds; target for ours: RSS <= 2 x listing):"
+        printf '  %-9s %9s %11s %11s %9s  %s\n' peer rss_kib listing_kib rss/listing sending target
         for peer in "${peers[@]}"; do
             takes_part "$peer" listing_readers || continue
             share=$(median listing_readers "$peer" ratio) state=-
             [ "$peer" = ours ] && state=$(awk -v r="${share:-}" 'BEGIN { print r == "" || r == "-" ? "-" : r <= 2 ? "met" : "MISSED" }')
             had_errors listing_readers "$peer" && state="INVALID (errors)"
-            printf '  %-9s %9s %11s %11s  %s\n' "$peer" "$(median listing_readers "$peer")" \
-                "$(median listing_readers "$peer" listing_kib)" "${share:--}" "$state"
+            printf '  %-9s %9s %11s %11s %9s  %s\n' "$peer" "$(median listing_readers "$peer")" \
+                "$(median listing_readers "$peer" listing_kib)" "${share:--}" \
+                "$(median listing_readers "$peer" sending_s)" "$state"
         done
     fi
     if any_selected "${throughput[@]}"; then

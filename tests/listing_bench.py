@@ -13,7 +13,9 @@
                                             the size of one listing
 
 victim and evict print "listing: requests N p50_ms A p99_ms B worst_ms C listings L reconnects R errors E";
-readers prints "readers: readers 40 rss_kib R listing_bytes B rss_per_listing X evictions V errors E".
+readers prints "readers: readers 40 rss_kib R listing_bytes B rss_per_listing X evictions V sending_s S errors E",
+S being the time the 40 GETs and the eviction loops between them took (RSS is measured at max(20, SECONDS) s or
+then, whichever is later).
 Every wait is bounded; a wrong status, a connection broken mid-response or an answer that does not come within
 30 s is a protocol error: the summary line says errors 1 and the exit status is 1. Standard library only.
 """
@@ -309,12 +311,14 @@ class SlowReader:
 
 def readers(port, seconds, pid):
     """40 slow readers of /big/ with an eviction loop between them; prints the summary line, returns the status."""
-    end = time.monotonic() + max(READERS_MIN_SECONDS, seconds)
+    start = time.monotonic()
+    end, sent = start + max(READERS_MIN_SECONDS, seconds), 0.0
     evict, slow = evict_loop(port), []
     try:
         for _ in range(READERS):  # one eviction loop between two GETs, so no GET finds the previous one's copy
             slow.append(SlowReader(port))
             evict.once()
+        sent = time.monotonic() - start
         next_read = time.monotonic()
         while time.monotonic() < end:
             if time.monotonic() >= next_read:
@@ -341,7 +345,7 @@ def readers(port, seconds, pid):
     for reader in slow:
         reader.conn.close()
     print(f"readers: readers {READERS} rss_kib {rss} listing_bytes {size} rss_per_listing "
-          f"{rss * 1024 / size if size else 0:.2f} evictions {evict.done} errors {errors}")
+          f"{rss * 1024 / size if size else 0:.2f} evictions {evict.done} sending_s {sent:.1f} errors {errors}")
     return 1 if errors else 0
 
 
