@@ -1,7 +1,8 @@
 # Builds ./server and runs its tests; see README.md.
 CC ?= cc
 CFLAGS ?= -O2 -g
-STD = -std=c11 -D_POSIX_C_SOURCE=200809L -D_FILE_OFFSET_BITS=64 -Wall -Wextra -pedantic
+# 64-bit off_t and time_t on every build, 32-bit ones included: files past 4 GiB, dates past 2038.
+STD = -std=c11 -D_POSIX_C_SOURCE=200809L -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 -Wall -Wextra -pedantic
 SANITIZE = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 SENDFILE ?= 1
 ifeq ($(SENDFILE),0)
@@ -18,7 +19,7 @@ build/server-portable: $(SOURCES) http.h | build
 build/server-asan: $(SOURCES) http.h | build
 	$(CC) $(STD) $(SANITIZE) -o $@ $(SOURCES)
 
-# The 32-bit build (off_t stays 64-bit), where the compiler can make one (Debian: gcc-multilib);
+# The 32-bit build, where the compiler can make one (Debian: gcc-multilib);
 # tests/run.sh says so and skips it otherwise.
 build/server-32: $(SOURCES) http.h | build
 	-$(CC) $(STD) -m32 -O2 -o $@ $(SOURCES)
@@ -65,9 +66,13 @@ bench: server build/loadgen build/fdcost build/ceiling
 # Installs ./server as PREFIX/bin/select-server (under DESTDIR when packaging); -h and the README are its manual.
 PREFIX ?= /usr/local
 # install(1) replaces the file rather than writing into it, so a running select-server does not stop it.
-install: server
+# The installed program serves the current folder when none is named (./server serves the demo site).
+build/select-server: $(SOURCES) http.h | build
+	$(CC) $(STD) $(CFLAGS) $(PORTABLE) '-DDEFAULT_ROOT="."' -o $@ $(SOURCES)
+
+install: build/select-server
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 server $(DESTDIR)$(PREFIX)/bin/select-server
+	install -m 755 build/select-server $(DESTDIR)$(PREFIX)/bin/select-server
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/select-server

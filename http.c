@@ -1,23 +1,21 @@
-/* http.c: request parsing, target decoding, MIME types, dates and response formatting; pure functions only. */
+/* http.c: request parsing, targets, MIME types, dates, the reply decided and written; pure functions only. */
 #include "http.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* Parser states, in the order the bytes of a request arrive: the head, then a body to throw away. */
+/* Parser states in the order a request's bytes arrive; a trailer section goes through the field states again. */
 enum {
     P_START, P_METHOD, P_TARGET, P_VERSION, P_LINE_LF,
     P_FIELD_START, P_NAME, P_VALUE_START, P_VALUE, P_FIELD_LF, P_END_LF,
     P_BODY,                                                       /* Content-Length bytes */
-    P_CHUNK_SIZE, P_CHUNK_EXT, P_CHUNK_EXT_BLANK, P_CHUNK_EXT_NAME_START, P_CHUNK_EXT_NAME, /* a chunk's size */
-    P_CHUNK_EXT_AFTER_NAME, P_CHUNK_EXT_VALUE_START, P_CHUNK_EXT_VALUE, P_CHUNK_QUOTED, P_CHUNK_ESCAPE, /* line, */
-    P_CHUNK_SIZE_LF,                                              /* its extensions and its end */
-    P_CHUNK_DATA, P_CHUNK_DATA_END, P_CHUNK_DATA_LF,              /* its data and the line end after it */
-    P_TRAILER_START, P_TRAILER_NAME, P_TRAILER_VALUE, P_TRAILER_LF, P_TRAILER_END_LF, /* the trailer section */
+    P_CHUNK_SIZE, P_CHUNK_DATA, P_CHUNK_DATA_CR, P_CHUNK_DATA_LF, /* a chunk's size line, its data, the CRLF after */
     P_DONE
 };
 
@@ -26,11 +24,8 @@ static int hex_value(unsigned char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    c |= 0x20; /* an ASCII letter in lower case */
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 /* Says whether c is a control character a field value may not hold: any but tab, and DEL (RFC 9110 5.5). */
@@ -64,34 +59,62 @@ void http_request_init(struct http_request *r)
     r->content_length = -1;
 }
 
+/* Skips optional whitespace (spaces and tabs) from v[i]; returns where it ends. */
+static size_t skip_ows(const char *v, size_t len, size_t i)
+{
+    while (i < len && (v[i] == ' ' || v[i] == '\t'))
+        i++;
+    return i;
+}
+
+/* Skips a token from v[i]; returns where it ends. */
+static size_t skip_token(const char *v, size_t len, size_t i)
+{
+    while (i < len && is_tchar((unsigned char)v[i]))
+        i++;
+    return i;
+}
+
+/* A comma-separated list being read (RFC 9110 5.6.1): its text, where reading goes on, the element found last. */
+struct list { const char *v, *item; size_t len, at, n; };
+
+/* Finds the next non-empty element, OWS trimmed; a quoted string (an entity tag, say) is one piece, with no escapes. */
+static int list_next(struct list *l)
+{
+    size_t i = l->at;
+    while (i < l->len && (l->v[i] == ',' || l->v[i] == ' ' || l->v[i] == '\t'))
+        i++;
+    if (i == l->len)
+        return 0;
+    l->item = l->v + i;
+    for (int quoted = 0; i < l->len && (quoted || l->v[i] != ','); i++)
+        quoted ^= l->v[i] == '"';
+    for (l->at = i; l->v[i - 1] == ' ' || l->v[i - 1] == '\t'; i--)
+        ;
+    l->n = (size_t)(l->v + i - l->item);
+    return 1;
+}
+
 /* Classifies the method: GET, HEAD and OPTIONS are served, the other standard methods get 405, anything else 501. */
 static enum http_method method_kind(const char *buf, struct http_span m)
 {
-    static const char *const other[] = { "POST", "PUT", "DELETE", "CONNECT", "TRACE", "PATCH" };
-    if (span_is(buf, m.off, m.len, "GET", 0))
-        return HTTP_METHOD_GET;
-    if (span_is(buf, m.off, m.len, "HEAD", 0))
-        return HTTP_METHOD_HEAD;
-    if (span_is(buf, m.off, m.len, "OPTIONS", 0))
-        return HTTP_METHOD_OPTIONS;
-    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
-        if (span_is(buf, m.off, m.len, other[i], 0))
-            return HTTP_METHOD_OTHER;
+    static const char *const names[] = { "GET", "HEAD", "OPTIONS", "POST", "PUT", "DELETE", "CONNECT", "TRACE",
+                                         "PATCH" };
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++) /* the first three in the enum's order */
+        if (span_is(buf, m.off, m.len, names[i], 0))
+            return i < 3 ? (enum http_method)(HTTP_METHOD_GET + i) : HTTP_METHOD_OTHER;
     return HTTP_METHOD_UNKNOWN;
 }
 
-/*
- * Reads a Content-Length value: digits only, no overflow, and only once. A second Content-Length is
- * refused even with the same value, as a list ("5, 5") is: RFC 9110 section 8.6 lets a recipient take
- * such repeats, but what a proxy in front made of them cannot be known, so neither form is trusted.
- */
+/* Reads a Content-Length value: digits, no overflow, once. A repeat is refused even with the same value, as a list
+   ("5, 5") is: RFC 9110 8.6 lets a recipient take either, but what a proxy in front made of them is unknown. */
 static enum http_status parse_content_length(struct http_request *r, const char *v, size_t len)
 {
     long long n = 0;
     if (len == 0 || len > 18 || r->content_length >= 0)
         return HTTP_BAD_REQUEST;
     for (size_t i = 0; i < len; i++) {
-        if (v[i] < '0' || v[i] > '9')
+        if (!isdigit((unsigned char)v[i]))
             return HTTP_BAD_REQUEST;
         n = n * 10 + (v[i] - '0');
     }
@@ -99,33 +122,18 @@ static enum http_status parse_content_length(struct http_request *r, const char 
     return HTTP_NEED_MORE;
 }
 
-/*
- * Reads one Transfer-Encoding line's codings, in order after any earlier line's. chunked must come
- * last, once (RFC 9112 section 6.1); the other registered codings are known, anything else is not.
- * Returns HTTP_BAD_REQUEST for a coding after chunked, or an empty or malformed element.
- */
+/* Reads Transfer-Encoding codings: chunked last, once (RFC 9112 6.1); a non-token element, or one after it, is 400. */
 static enum http_status parse_transfer_encoding(struct http_request *r, const char *v, size_t len)
 {
     static const char *const known[] = { "gzip", "x-gzip", "deflate", "compress", "x-compress" };
-    size_t i = 0;
     r->has_transfer_encoding = 1;
-    while (i < len) {
-        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-            i++;
-        size_t start = i;
-        while (i < len && is_tchar((unsigned char)v[i]))
-            i++;
-        size_t n = i - start;
-        while (i < len && (v[i] == ' ' || v[i] == '\t'))
-            i++;
-        if (n == 0 && i == len)
-            break;
-        if (n == 0 || (i < len && v[i] != ',') || r->te_chunked) /* a parameter, a stray byte, or after chunked */
+    for (struct list l = { v, NULL, len, 0, 0 }; list_next(&l);) {
+        if (skip_token(l.item, l.n, 0) != l.n || r->te_chunked)
             return HTTP_BAD_REQUEST;
-        r->te_chunked = span_is(v, start, n, "chunked", 1);
+        r->te_chunked = span_is(l.item, 0, l.n, "chunked", 1);
         int is_known = r->te_chunked;
         for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
-            is_known |= span_is(v, start, n, known[k], 1);
+            is_known |= span_is(l.item, 0, l.n, known[k], 1);
         r->te_unknown |= !is_known;
     }
     return HTTP_NEED_MORE;
@@ -134,19 +142,11 @@ static enum http_status parse_transfer_encoding(struct http_request *r, const ch
 /* Says whether c may appear in a reg-name or an IP literal of a URI (RFC 3986): unreserved, sub-delims, '%'. */
 static int is_host_char(unsigned char c)
 {
-    switch (c) {
-    case '-': case '.': case '_': case '~': case '!': case '$': case '&': case '\'': case '(': case ')':
-    case '*': case '+': case ',': case ';': case '=': case '%':
-        return 1;
-    default:
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    }
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("-._~!$&'()*+,;=%", c) != NULL);
 }
 
-/*
- * Says whether the text inside an IP literal's brackets is one: an IPv6 address's characters (hex
- * digits, ':' and '.', two colons at least), or an IPvFuture, "v" HEXDIG+ "." and URI characters.
- */
+/* Says whether text in brackets is an IP literal: IPv6 characters, two colons at least, or "v" HEXDIG+ "." ... */
 static int ip_literal_valid(const char *v, size_t n)
 {
     size_t i = 1, colons = 0;
@@ -168,11 +168,7 @@ static int ip_literal_valid(const char *v, size_t n)
     return colons >= 2;
 }
 
-/*
- * Says whether a Host value is uri-host [ ":" port ] (RFC 9112 section 3.2, RFC 3986 section 3.2.2):
- * a reg-name or IPv4 address of URI characters, or an IP literal in brackets, then an optional port of
- * digits. The empty value is allowed: a target with no authority sends it.
- */
+/* Says whether a Host value is uri-host [":" port] (RFC 9112 3.2), or empty, as sent for a target with no authority. */
 static int host_valid(const char *v, size_t len)
 {
     size_t i = 0;
@@ -189,25 +185,17 @@ static int host_valid(const char *v, size_t len)
                 return 0; /* a '%' starts two hex digits */
     }
     for (size_t k = i; k < len; k++)
-        if (k == i ? v[k] != ':' : v[k] < '0' || v[k] > '9')
+        if (k == i ? v[k] != ':' : !isdigit((unsigned char)v[k]))
             return 0;
     return 1;
 }
 
-/* Notes the close and keep-alive options of a comma-separated Connection value. */
+/* Notes the close and keep-alive options of a Connection value. */
 static void parse_connection(struct http_request *r, const char *v, size_t len)
 {
-    size_t i = 0;
-    while (i < len) {
-        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-            i++;
-        size_t start = i;
-        while (i < len && v[i] != ',' && v[i] != ' ' && v[i] != '\t')
-            i++;
-        if (span_is(v, start, i - start, "close", 1))
-            r->has_close = 1;
-        else if (span_is(v, start, i - start, "keep-alive", 1))
-            r->has_keep_alive = 1;
+    for (struct list l = { v, NULL, len, 0, 0 }; list_next(&l);) {
+        r->has_close |= span_is(l.item, 0, l.n, "close", 1);
+        r->has_keep_alive |= span_is(l.item, 0, l.n, "keep-alive", 1);
     }
 }
 
@@ -215,25 +203,21 @@ static void parse_connection(struct http_request *r, const char *v, size_t len)
 static enum http_status field_done(struct http_request *r, const char *buf)
 {
 #define KEPT(name) { name, sizeof name - 1 }
-    static const struct {
-        const char *name;
-        size_t len; /* known when compiling: most fields are passed over on their length alone */
-    } kept[HTTP_FIELD_COUNT] = { KEPT("Range"), KEPT("If-Range"), KEPT("If-Match"), KEPT("If-Unmodified-Since"),
-                                 KEPT("If-None-Match"), KEPT("If-Modified-Since"), KEPT("Accept-Encoding"),
-                                 KEPT("Authorization") };
-    size_t name_len = r->name_end - r->mark, len = r->value_end - r->value_start;
+    static const struct { const char *name; size_t len; } kept[HTTP_FIELD_COUNT] = { /* most are told by length */
+        KEPT("Range"), KEPT("If-Range"), KEPT("If-Match"), KEPT("If-Unmodified-Since"), KEPT("If-None-Match"),
+        KEPT("If-Modified-Since"), KEPT("Accept-Encoding"), KEPT("Authorization") };
     r->state = P_FIELD_START;
+    if (r->head_len != 0) /* a trailer field: checked like a header field, never used or counted */
+        return HTTP_NEED_MORE;
+    size_t name_len = r->name_end - r->mark, len = r->value_end - r->value_start;
     if (++r->field_count > HTTP_FIELDS_MAX)
         return HTTP_FIELDS_TOO_LARGE;
     for (int f = 0; f < HTTP_FIELD_COUNT; f++) {
         if (name_len != kept[f].len || strncasecmp(buf + r->mark, kept[f].name, name_len) != 0)
             continue;
-        if (r->field[f].off != 0 || (r->repeated & (1u << f))) { /* a list split over lines: not used */
-            r->repeated |= 1u << f;
-            r->field[f] = (struct http_span){ 0, 0 };
-        } else {
-            r->field[f] = (struct http_span){ r->value_start, len };
-        }
+        int again = r->field[f].off != 0 || (r->repeated & (1u << f)); /* a list split over lines: not used */
+        r->repeated |= again ? 1u << f : 0;
+        r->field[f] = again ? (struct http_span){ 0, 0 } : (struct http_span){ r->value_start, len };
     }
     if (span_is(buf, r->mark, name_len, "Expect", 1))
         r->expect_continue = span_is(buf, r->value_start, len, "100-continue", 1);
@@ -248,321 +232,116 @@ static enum http_status field_done(struct http_request *r, const char *buf)
     return HTTP_NEED_MORE;
 }
 
-/*
- * Judges a complete head: framing and Host first, then the method. A body follows a servable head
- * when it has Content-Length above 0 or is chunked: a small one (HTTP_BODY_DISCARD_MAX) is read and thrown
- * away, and the request ends after it; a larger one is not waited for, and the connection will close.
- */
+/* Ends the request before offset end: its body read whole, or not (then the connection closes, lingering). */
+static enum http_status body_done(struct http_request *r, size_t end, int whole)
+{
+    r->state = P_DONE;
+    r->end = end;
+    r->keep_alive &= whole;
+    r->body_unread = !whole;
+    return HTTP_OK;
+}
+
+/* Judges a complete head: framing, Host, the method. A small body is read next; a larger one never (then it closes). */
 static enum http_status head_done(struct http_request *r)
 {
+    if (r->head_len != 0) /* the empty line after a trailer section */
+        return body_done(r, r->pos + 1, 1);
     r->state = P_DONE;
     r->head_len = r->end = r->pos + 1;
     r->keep_alive = r->minor >= 1 ? !r->has_close : r->has_keep_alive && !r->has_close;
     if (r->minor >= 1 && r->hosts == 0)
         return HTTP_BAD_REQUEST;
-    if (r->has_transfer_encoding) { /* RFC 9112 section 6.1 and 6.3 */
-        if (r->minor == 0 || r->content_length >= 0 || !r->te_chunked)
-            return HTTP_BAD_REQUEST; /* faulty framing, or framing a proxy may have read the other way */
-        if (r->te_unknown)
-            return HTTP_NOT_IMPLEMENTED;
-    }
-    if (r->method == HTTP_METHOD_UNKNOWN)
+    if (r->has_transfer_encoding && (r->minor == 0 || r->content_length >= 0 || !r->te_chunked))
+        return HTTP_BAD_REQUEST; /* RFC 9112 6.1, 6.3: faulty framing, or framing a proxy may read the other way */
+    if (r->has_transfer_encoding && r->te_unknown)
         return HTTP_NOT_IMPLEMENTED;
-    if (r->method == HTTP_METHOD_OTHER)
-        return HTTP_METHOD_NOT_ALLOWED;
+    if (r->method == HTTP_METHOD_UNKNOWN || r->method == HTTP_METHOD_OTHER)
+        return r->method == HTTP_METHOD_OTHER ? HTTP_METHOD_NOT_ALLOWED : HTTP_NOT_IMPLEMENTED;
     if (!r->has_transfer_encoding && r->content_length <= 0)
         return HTTP_OK;
     if (r->content_length > HTTP_BODY_DISCARD_MAX || r->head_len + HTTP_BODY_ROOM > HTTP_HEAD_MAX ||
-        r->expect_continue) { /* answered now (a client that expects 100 Continue waits for an answer) */
-        r->keep_alive = 0;    /* and the closing connection drains the body */
-        return HTTP_OK;
-    }
+        (r->expect_continue && r->minor >= 1)) /* answered now: a client that expects 100 Continue waits for it */
+        return body_done(r, r->head_len, 0); /* (HTTP/1.0 has no Expect, RFC 9110 10.1.1); closing drains the body */
     r->body_left = r->has_transfer_encoding ? 0 : (unsigned long long)r->content_length;
     r->state = r->has_transfer_encoding ? P_CHUNK_SIZE : P_BODY;
-    return HTTP_OK; /* the head is whole; http_parse goes on to the body */
+    return HTTP_NEED_MORE; /* the head is whole; http_parse goes on to the body */
 }
 
-/* Ends a request whose body has been read whole, at r->pos. */
-static enum http_status body_done(struct http_request *r)
+/* Takes one byte of the request line (c, at r->pos): the method, the target, the version, then CRLF or LF. */
+static enum http_status line_byte(struct http_request *r, const char *buf, unsigned char c)
 {
-    r->state = P_DONE;
-    r->end = r->pos + 1;
-    return HTTP_OK;
-}
-
-/*
- * Ends the size line of a chunk: its data follows, or, after the last chunk (size 0), the trailer
- * section. A chunk that would take the body past HTTP_BODY_DISCARD_MAX is not waited for: the request
- * ends here, to be answered on a connection that then closes.
- */
-static enum http_status chunk_size_done(struct http_request *r)
-{
-    if (r->body_left > HTTP_BODY_DISCARD_MAX - r->body_seen) {
-        r->keep_alive = 0;
-        return body_done(r);
-    }
-    r->state = r->body_left > 0 ? P_CHUNK_DATA : P_TRAILER_START;
-    return HTTP_NEED_MORE;
-}
-
-/*
- * Takes one byte of a chunk's size line after the size: chunk extensions, each BWS ";" BWS name and an
- * optional BWS "=" BWS value (a token or a quoted string), then CRLF or a bare LF (RFC 9112 section
- * 7.1.1). They are checked, never used. Returns HTTP_NEED_MORE, HTTP_OK for a body cut short, or 400.
- */
-static enum http_status chunk_line_byte(struct http_request *r, unsigned char c)
-{
-    int blank = c == ' ' || c == '\t';
-    if ((c == '\r' || c == '\n') && (r->state == P_CHUNK_EXT || r->state == P_CHUNK_EXT_NAME ||
-                                      r->state == P_CHUNK_EXT_VALUE)) { /* after blanks, only ';' may come */
-        if (c == '\n')
-            return chunk_size_done(r);
-        r->state = P_CHUNK_SIZE_LF;
-        return HTTP_NEED_MORE;
-    }
     switch (r->state) {
-    case P_CHUNK_EXT:       /* after a quoted value: blanks, or the next extension */
-    case P_CHUNK_EXT_BLANK: /* after the size, a value or blanks: more blanks, or the next extension */
-        if (c == ';')
-            r->state = P_CHUNK_EXT_NAME_START;
-        else if (blank)
-            r->state = P_CHUNK_EXT_BLANK;
-        else
-            return HTTP_BAD_REQUEST;
-        break;
-    case P_CHUNK_EXT_NAME_START:
-        if (is_tchar(c))
-            r->state = P_CHUNK_EXT_NAME;
-        else if (!blank)
-            return HTTP_BAD_REQUEST;
-        break;
-    case P_CHUNK_EXT_NAME:
-    case P_CHUNK_EXT_AFTER_NAME:
-        if (c == '=')
-            r->state = P_CHUNK_EXT_VALUE_START;
-        else if (c == ';')
-            r->state = P_CHUNK_EXT_NAME_START;
-        else if (blank)
-            r->state = P_CHUNK_EXT_AFTER_NAME;
-        else if (!is_tchar(c) || r->state == P_CHUNK_EXT_AFTER_NAME)
-            return HTTP_BAD_REQUEST;
-        break;
-    case P_CHUNK_EXT_VALUE_START:
-        if (c == '"')
-            r->state = P_CHUNK_QUOTED;
-        else if (is_tchar(c))
-            r->state = P_CHUNK_EXT_VALUE;
-        else if (!blank)
-            return HTTP_BAD_REQUEST;
-        break;
-    case P_CHUNK_EXT_VALUE:
-        if (c == ';')
-            r->state = P_CHUNK_EXT_NAME_START;
-        else if (blank)
-            r->state = P_CHUNK_EXT_BLANK;
-        else if (!is_tchar(c))
-            return HTTP_BAD_REQUEST;
-        break;
-    case P_CHUNK_QUOTED:
-        if (c == '"')
-            r->state = P_CHUNK_EXT;
-        else if (c == '\\')
-            r->state = P_CHUNK_ESCAPE;
-        else if (is_value_ctl(c))
-            return HTTP_BAD_REQUEST;
-        break;
-    default: /* P_CHUNK_ESCAPE: any visible character, a blank, or obs-text */
-        if (is_value_ctl(c))
-            return HTTP_BAD_REQUEST;
-        r->state = P_CHUNK_QUOTED;
-        break;
-    }
-    return HTTP_NEED_MORE;
-}
-
-/* Ends the request line at r->pos: checks the version and starts on the header fields. */
-static enum http_status line_done(struct http_request *r, const char *buf)
-{
-    const char *v = buf + r->mark;
-    r->line.len = r->mark + 8 - r->line.off;
-    r->state = P_FIELD_START;
-    if (v[5] != '1')
-        return HTTP_VERSION_NOT_SUPPORTED;
-    r->minor = v[7] - '0';
-    return HTTP_NEED_MORE;
-}
-
-/*
- * Takes one byte of a body to throw away (c, at r->pos; the buffer's bytes end at end): Content-Length
- * bytes, or chunked framing checked strictly (RFC 9112 section 7.1). Chunk data is passed over in one
- * step. Past HTTP_BODY_DISCARD_MAX bytes the rest is not waited for: the request ends, to be answered on
- * a connection that then closes. Returns HTTP_NEED_MORE, HTTP_OK at the body's end, or HTTP_BAD_REQUEST.
- */
-static enum http_status body_byte(struct http_request *r, unsigned char c, size_t end)
-{
-    if (r->state == P_BODY || r->state == P_CHUNK_DATA) { /* pass over what is here of the data */
-        size_t take = end - r->pos < r->body_left ? end - r->pos : (size_t)r->body_left;
-        r->pos += take - 1; /* the caller's loop steps over the last one */
-        r->body_left -= take;
-        r->body_seen += take;
-        if (r->body_left == 0 && r->state == P_BODY)
-            return body_done(r);
-        if (r->body_left == 0)
-            r->state = P_CHUNK_DATA_END;
+    case P_START: /* empty lines before the request line are tolerated */
+        if (c == '\r' || c == '\n')
+            return HTTP_NEED_MORE;
+        r->mark = r->line.off = r->pos;
+        r->started = 1;
+        r->state = P_METHOD;
+        /* fall through */
+    case P_METHOD:
+        if (c != ' ' || r->pos == r->mark)
+            return is_tchar(c) ? HTTP_NEED_MORE : HTTP_BAD_REQUEST;
+        r->method = method_kind(buf, (struct http_span){ r->mark, r->pos - r->mark });
+        r->mark = r->pos + 1;
+        r->state = P_TARGET;
         return HTTP_NEED_MORE;
-    }
-    if (++r->body_seen > HTTP_BODY_DISCARD_MAX) {
-        r->keep_alive = 0;
-        return body_done(r);
-    }
-    switch (r->state) {
-    case P_CHUNK_SIZE:
-        if (hex_value(c) >= 0 && r->body_left >> HTTP_CHUNK_SIZE_BITS == 0) {
-            r->body_left = r->body_left * 16 + (unsigned)hex_value(c);
-            r->chunk_digits = 1;
-        } else if (hex_value(c) >= 0 || !r->chunk_digits) {
-            return HTTP_BAD_REQUEST; /* overflow, or no digit before the extension or line end */
-        } else if (c == ';' || c == ' ' || c == '\t') {
-            r->state = c == ';' ? P_CHUNK_EXT_NAME_START : P_CHUNK_EXT_BLANK;
-        } else if (c == '\r') {
-            r->state = P_CHUNK_SIZE_LF;
-        } else if (c == '\n') {
-            return chunk_size_done(r);
-        } else {
-            return HTTP_BAD_REQUEST;
+    case P_TARGET:
+        if (c != ' ' || r->pos == r->mark)
+            return c <= ' ' || c >= 0x7f ? HTTP_BAD_REQUEST : HTTP_NEED_MORE;
+        r->target = (struct http_span){ r->mark, r->pos - r->mark };
+        r->mark = r->pos + 1;
+        r->state = P_VERSION;
+        return HTTP_NEED_MORE;
+    case P_VERSION: { /* exactly "HTTP/" DIGIT "." DIGIT, then CRLF or LF */
+        size_t i = r->pos - r->mark;
+        if (i < 8)
+            return ((i == 5 || i == 7) ? isdigit(c) : c == "HTTP/x."[i]) ? HTTP_NEED_MORE : HTTP_BAD_REQUEST;
+        if (c == '\r') {
+            r->state = P_LINE_LF;
+            return HTTP_NEED_MORE;
         }
-        break;
-    case P_CHUNK_EXT:
-    case P_CHUNK_EXT_BLANK:
-    case P_CHUNK_EXT_NAME_START:
-    case P_CHUNK_EXT_NAME:
-    case P_CHUNK_EXT_AFTER_NAME:
-    case P_CHUNK_EXT_VALUE_START:
-    case P_CHUNK_EXT_VALUE:
-    case P_CHUNK_QUOTED:
-    case P_CHUNK_ESCAPE:
-        return chunk_line_byte(r, c);
-    case P_CHUNK_SIZE_LF:
-        if (c != '\n')
-            return HTTP_BAD_REQUEST;
-        return chunk_size_done(r);
-    case P_CHUNK_DATA_END: /* CRLF, or a bare LF as in the head */
-        if (c != '\r' && c != '\n')
-            return HTTP_BAD_REQUEST;
-        r->state = c == '\r' ? P_CHUNK_DATA_LF : P_CHUNK_SIZE;
-        r->chunk_digits = 0;
-        break;
-    case P_CHUNK_DATA_LF:
-        if (c != '\n')
-            return HTTP_BAD_REQUEST;
-        r->state = P_CHUNK_SIZE;
-        r->chunk_digits = 0;
-        break;
-    case P_TRAILER_START: /* trailer fields are checked like header fields, and never used */
-        if (c == '\r')
-            r->state = P_TRAILER_END_LF;
-        else if (c == '\n')
-            return body_done(r);
-        else if (is_tchar(c))
-            r->state = P_TRAILER_NAME;
-        else
-            return HTTP_BAD_REQUEST;
-        break;
-    case P_TRAILER_NAME:
-        if (c == ':')
-            r->state = P_TRAILER_VALUE;
-        else if (!is_tchar(c))
-            return HTTP_BAD_REQUEST;
-        break;
-    case P_TRAILER_VALUE:
-        if (c == '\r')
-            r->state = P_TRAILER_LF;
-        else if (c == '\n')
-            r->state = P_TRAILER_START;
-        else if (is_value_ctl(c))
-            return HTTP_BAD_REQUEST;
-        break;
-    case P_TRAILER_LF:
-        if (c != '\n')
-            return HTTP_BAD_REQUEST;
-        r->state = P_TRAILER_START;
-        break;
-    case P_TRAILER_END_LF:
-        return c == '\n' ? body_done(r) : HTTP_BAD_REQUEST;
-    default: /* P_DONE: nothing more belongs to this request */
-        break;
     }
-    return HTTP_NEED_MORE;
+    /* fall through */
+    default: /* the line's LF */
+        if (c != '\n')
+            return HTTP_BAD_REQUEST;
+        r->line.len = r->mark + 8 - r->line.off;
+        r->state = P_FIELD_START;
+        if (buf[r->mark + 5] != '1')
+            return HTTP_VERSION_NOT_SUPPORTED;
+        r->minor = buf[r->mark + 7] - '0';
+        return HTTP_NEED_MORE;
+    }
 }
 
-/*
- * Scans buf[r->pos .. len) and resumes there on the next call, so no byte is scanned twice.
- * Returns HTTP_NEED_MORE, HTTP_OK for a complete servable head, or the error status to answer.
- */
-enum http_status http_parse(struct http_request *r, const char *buf, size_t len)
+/* Scans the head, or a trailer section: checked like fields, never used (RFC 9112 7.1.2), counted as framing. */
+static enum http_status parse_fields(struct http_request *r, const char *buf, size_t end)
 {
     enum http_status st = HTTP_NEED_MORE;
-    size_t end = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
-    for (; r->pos < end && st == HTTP_NEED_MORE && r->state < P_BODY; r->pos++) {
+    int trailers = r->head_len != 0;
+    size_t from = r->pos, room = HTTP_BODY_DISCARD_MAX - r->body_seen;
+    size_t stop = trailers && end - from > room ? from + room : end;
+    for (; r->pos < stop && st == HTTP_NEED_MORE && r->state < P_BODY; r->pos++) {
         unsigned char c = (unsigned char)buf[r->pos];
         switch (r->state) {
-        case P_START: /* empty lines before the request line are tolerated */
-            if (c == '\r' || c == '\n')
-                break;
-            r->mark = r->line.off = r->pos;
-            r->started = 1;
-            r->state = P_METHOD;
-            /* fall through */
-        case P_METHOD:
-            if (c == ' ' && r->pos > r->mark) {
-                r->method = method_kind(buf, (struct http_span){ r->mark, r->pos - r->mark });
-                r->mark = r->pos + 1;
-                r->state = P_TARGET;
-            } else if (!is_tchar(c)) {
-                st = HTTP_BAD_REQUEST;
-            }
-            break;
-        case P_TARGET:
-            if (c == ' ' && r->pos > r->mark) {
-                r->target = (struct http_span){ r->mark, r->pos - r->mark };
-                r->mark = r->pos + 1;
-                r->state = P_VERSION;
-            } else if (c <= ' ' || c >= 0x7f) {
-                st = HTTP_BAD_REQUEST;
-            }
-            break;
-        case P_VERSION: { /* exactly "HTTP/" DIGIT "." DIGIT, then CRLF or LF */
-            size_t i = r->pos - r->mark;
-            if (i == 8 && c == '\r')
-                r->state = P_LINE_LF;
-            else if (i == 8 && c == '\n')
-                st = line_done(r, buf);
-            else if (i == 8 || ((i == 5 || i == 7) ? (c < '0' || c > '9') : c != "HTTP/x."[i]))
-                st = HTTP_BAD_REQUEST;
-            break;
-        }
-        case P_LINE_LF:
-            st = c == '\n' ? line_done(r, buf) : HTTP_BAD_REQUEST;
-            break;
         case P_FIELD_START:
-            if (c == '\r') {
+            r->mark = r->pos;
+            if (c == '\r')
                 r->state = P_END_LF;
-            } else if (c == '\n') {
+            else if (c == '\n')
                 st = head_done(r);
-            } else if (is_tchar(c)) { /* whitespace here would be obs-fold: rejected */
-                r->mark = r->pos;
+            else if (is_tchar(c)) /* whitespace here would be obs-fold: rejected */
                 r->state = P_NAME;
-            } else {
+            else
                 st = HTTP_BAD_REQUEST;
-            }
             break;
         case P_NAME:
-            if (c == ':') {
-                r->name_end = r->pos;
+            r->name_end = r->pos;
+            if (c == ':')
                 r->state = P_VALUE_START;
-            } else if (!is_tchar(c)) { /* includes whitespace before the colon */
+            else if (!is_tchar(c)) /* whitespace before the colon included */
                 st = HTTP_BAD_REQUEST;
-            }
             break;
         case P_VALUE_START:
             if (c == ' ' || c == '\t')
@@ -581,31 +360,119 @@ enum http_status http_parse(struct http_request *r, const char *buf, size_t len)
                 r->value_end = r->pos + 1; /* trailing whitespace stays outside the value */
             break;
         case P_FIELD_LF:
-            st = c == '\n' ? field_done(r, buf) : HTTP_BAD_REQUEST;
-            break;
         case P_END_LF:
-            st = c == '\n' ? head_done(r) : HTTP_BAD_REQUEST;
+            st = c != '\n' ? HTTP_BAD_REQUEST : r->state == P_END_LF ? head_done(r) : field_done(r, buf);
+            break;
+        default:
+            st = line_byte(r, buf, c);
             break;
         }
     }
-    if (r->state >= P_BODY && r->state < P_DONE && (st == HTTP_OK || st == HTTP_NEED_MORE)) {
-        st = HTTP_NEED_MORE; /* a body to read and throw away: its own loop keeps the head's switch lean */
-        for (; r->pos < end && st == HTTP_NEED_MORE; r->pos++)
-            st = body_byte(r, (unsigned char)buf[r->pos], end);
-    }
-    if (st == HTTP_NEED_MORE && r->pos >= HTTP_HEAD_MAX && r->state < P_BODY)
-        return r->state < P_FIELD_START ? HTTP_URI_TOO_LONG : HTTP_FIELDS_TOO_LARGE;
-    return st;
+    if (!trailers)
+        return st;
+    r->body_seen += r->pos - from;
+    return st == HTTP_NEED_MORE && r->pos == stop && stop < end ? body_done(r, r->pos + 1, 0) : st;
 }
 
-/*
- * Removes the body bytes the parser has already thrown away from the buffer (between the head and
- * r->pos), moving what follows down; returns the bytes left. So a body of any length passes through a
- * buffer of HTTP_HEAD_MAX while the head stays where it is.
- */
+/* Scans the n bytes here of a chunk-size line (RFC 9112 7.1.1): size, extensions (BWS ";" BWS name [BWS "=" BWS
+   value], never used), CRLF with no blank before. Returns n, or the first bad byte's offset, so 400 comes early. */
+static size_t chunk_line_scan(const char *p, size_t n, unsigned long long *size)
+{
+    size_t i = 0, at;
+    while (i < n && hex_value((unsigned char)p[i]) >= 0 && *size >> HTTP_CHUNK_SIZE_BITS == 0)
+        *size = *size * 16 + (unsigned)hex_value((unsigned char)p[i++]);
+    if (i == 0 || (i < n && hex_value((unsigned char)p[i]) >= 0))
+        return i; /* no digit, or too many */
+    for (;;) {
+        at = skip_ows(p, n, i);
+        if (at < n && at == i && p[at] == '\r')
+            return at + 1 == n ? n : p[at + 1] == '\n' ? at + 2 : at + 1;
+        if (at == n || p[at] != ';')
+            return at;
+        at = skip_ows(p, n, at + 1);
+        if ((i = skip_token(p, n, at)) == at) /* no name */
+            return at;
+        at = skip_ows(p, n, i);
+        if (at == n || p[at] != '=')
+            continue;
+        at = skip_ows(p, n, at + 1);
+        if (at == n || p[at] != '"') {
+            if ((i = skip_token(p, n, at)) == at) /* no value */
+                return at;
+            continue;
+        }
+        for (i = at + 1; i < n && p[i] != '"'; i++) /* obs-text is allowed, and escapes; control bytes are not */
+            if (is_value_ctl((unsigned char)p[i]) || (p[i] == '\\' && ++i < n && is_value_ctl((unsigned char)p[i])))
+                return i;
+        if (i++ >= n)
+            return n;
+    }
+}
+
+/* Reads a chunk-size line once its LF is here. CRLF only ends it (RFC 9112 7.1): if a bare LF did, a front end
+   ending "3;a\n" there and one reading on to the CRLF would see different chunks, and a request could be smuggled
+   in the data. No LF in HTTP_BODY_ROOM bytes is 400: the server's buffer may hold no more. */
+static enum http_status chunk_line(struct http_request *r, const char *buf, size_t end)
+{
+    size_t have = end - r->pos < HTTP_BODY_ROOM ? end - r->pos : HTTP_BODY_ROOM;
+    const char *p = buf + r->pos, *lf = memchr(p, '\n', have);
+    size_t n = lf != NULL ? (size_t)(lf - p) + 1 : have, room = HTTP_BODY_DISCARD_MAX - r->body_seen;
+    unsigned long long size = 0;
+    size_t fit = chunk_line_scan(p, n, &size);
+    if (fit < n && fit < room)
+        return HTTP_BAD_REQUEST;
+    if (n > room) /* ends at the first byte past the limit, as if read byte by byte */
+        return body_done(r, r->pos + room + 1, 0);
+    if (lf == NULL)
+        return n == HTTP_BODY_ROOM ? HTTP_BAD_REQUEST : HTTP_NEED_MORE;
+    r->pos += n;
+    r->body_seen += n;
+    r->body_left = size;
+    r->state = size > 0 ? P_CHUNK_DATA : P_FIELD_START;
+    return size > HTTP_BODY_DISCARD_MAX - r->body_seen ? body_done(r, r->pos, 0) : HTTP_NEED_MORE;
+}
+
+/* Reads what is here of a body to throw away: data in one step, a chunk-size line whole, the CRLF after data. */
+static enum http_status parse_body(struct http_request *r, const char *buf, size_t end)
+{
+    if (r->state == P_CHUNK_SIZE)
+        return chunk_line(r, buf, end);
+    if (r->state == P_BODY || r->state == P_CHUNK_DATA) {
+        size_t take = end - r->pos < r->body_left ? end - r->pos : (size_t)r->body_left;
+        r->pos += take;
+        r->body_left -= take;
+        r->body_seen += take;
+        if (r->body_left == 0 && r->state == P_BODY)
+            return body_done(r, r->pos, 1);
+        r->state = r->body_left == 0 ? P_CHUNK_DATA_CR : r->state;
+        return HTTP_NEED_MORE;
+    }
+    if (r->body_seen++ == HTTP_BODY_DISCARD_MAX)
+        return body_done(r, r->pos + 1, 0);
+    if (buf[r->pos++] != (r->state == P_CHUNK_DATA_CR ? '\r' : '\n'))
+        return HTTP_BAD_REQUEST;
+    r->state = r->state == P_CHUNK_DATA_CR ? P_CHUNK_DATA_LF : P_CHUNK_SIZE;
+    return HTTP_NEED_MORE;
+}
+
+/* Scans buf[r->pos .. len), resuming there next time. HTTP_HEAD_MAX bytes of empty lines are 400, no line too long. */
+enum http_status http_parse(struct http_request *r, const char *buf, size_t len)
+{
+    enum http_status st = HTTP_NEED_MORE;
+    size_t end = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
+    for (size_t from = SIZE_MAX; st == HTTP_NEED_MORE && r->state != P_DONE && r->pos < end && r->pos != from;) {
+        from = r->pos; /* a chunk-size line still without its LF stops the loop */
+        st = r->state < P_BODY ? parse_fields(r, buf, end) : parse_body(r, buf, end);
+    }
+    if (st != HTTP_NEED_MORE || r->pos < HTTP_HEAD_MAX || r->head_len != 0)
+        return st; /* else a head that cannot end in time */
+    return !r->started ? HTTP_BAD_REQUEST : r->state < P_FIELD_START ? HTTP_URI_TOO_LONG : HTTP_FIELDS_TOO_LARGE;
+}
+
+/* Removes the body bytes read from the buffer, so that a body of any length passes through HTTP_HEAD_MAX bytes. */
 size_t http_compact(struct http_request *r, char *buf, size_t len)
 {
-    if (r->state < P_BODY || r->state == P_DONE || r->pos <= r->head_len)
+    if (r->head_len == 0 || r->state == P_DONE || r->pos <= r->head_len)
         return len;
     memmove(buf + r->head_len, buf + r->pos, len - r->pos);
     len -= r->pos - r->head_len;
@@ -613,20 +480,16 @@ size_t http_compact(struct http_request *r, char *buf, size_t len)
     return len;
 }
 
-/*
- * Turns a request target into a clean file path: absolute form reduced to its path, query split off
- * (*query is its offset in target, or len), percent-escapes decoded strictly, and ".", ".." and
- * empty segments resolved one segment at a time. path needs len + 2 bytes; it keeps a trailing slash.
- */
+/* Turns a request target into a clean file path: absolute form reduced to its path, the query split off (*query is
+   its offset, or len), escapes decoded strictly, ".", ".." and empty segments resolved. path needs len + 2 bytes. */
 enum http_status http_target_path(const char *target, size_t len, char *path, size_t cap, size_t *query)
 {
     size_t i = 0, n = 0, w = 0, end;
-    int dir = 1;
+    int dir = 1, userinfo = 0;
     if (len >= 7 && strncasecmp(target, "http://", 7) == 0)
         i = 7;
     else if (len >= 8 && strncasecmp(target, "https://", 8) == 0)
         i = 8;
-    int userinfo = 0;
     if (i > 0) /* absolute form: skip the authority, which may not carry userinfo (RFC 9110 section 4.2.4) */
         for (; i < len && target[i] != '/' && target[i] != '?'; i++)
             userinfo |= target[i] == '@';
@@ -643,18 +506,12 @@ enum http_status http_target_path(const char *target, size_t len, char *path, si
         return HTTP_BAD_REQUEST;
     for (; i < end; i++) {
         unsigned char c = (unsigned char)target[i];
-        if (c <= ' ' || c >= 0x7f || c == '#')
-            return HTTP_BAD_REQUEST;
-        if (c == '%') {
-            if (i + 2 >= end || hex_value((unsigned char)target[i + 1]) < 0 ||
-                hex_value((unsigned char)target[i + 2]) < 0)
-                return HTTP_BAD_REQUEST;
-            c = (unsigned char)(hex_value((unsigned char)target[i + 1]) * 16 + hex_value((unsigned char)target[i + 2]));
-            if (c == 0)
-                return HTTP_BAD_REQUEST;
-            i += 2;
-        }
-        path[n++] = (char)c;
+        int high = c == '%' && i + 2 < end ? hex_value((unsigned char)target[i + 1]) : 0;
+        int low = c == '%' && i + 2 < end ? hex_value((unsigned char)target[i + 2]) : 0;
+        if (c <= ' ' || c >= 0x7f || c == '#' || high < 0 || low < 0 || (c == '%' && (i + 2 >= end || high + low == 0)))
+            return HTTP_BAD_REQUEST; /* a '%' starts two hex digits, and no %00 */
+        i += c == '%' ? 2 : 0;
+        path[n++] = c == '%' ? (char)(high * 16 + low) : (char)c;
     }
     for (size_t r = 0; r < n;) { /* normalise in place: the output never outruns the input */
         while (r < n && path[r] == '/')
@@ -665,20 +522,17 @@ enum http_status http_target_path(const char *target, size_t len, char *path, si
         size_t seg_len = r - seg;
         if (seg_len == 0)
             break;
-        if (seg_len == 1 && path[seg] == '.') {
-            dir = 1;
-        } else if (seg_len == 2 && path[seg] == '.' && path[seg + 1] == '.') {
-            if (w == 0)
-                return HTTP_BAD_REQUEST; /* climbs above the root */
-            while (w > 0 && path[--w] != '/')
-                ;
-            dir = 1;
-        } else {
+        int dot = seg_len == 1 && path[seg] == '.', dot_dot = seg_len == 2 && path[seg] == '.' && path[seg + 1] == '.';
+        if (dot_dot && w == 0)
+            return HTTP_BAD_REQUEST; /* climbs above the root */
+        while (dot_dot && w > 0 && path[--w] != '/')
+            ;
+        if (!dot && !dot_dot) {
             path[w++] = '/';
             memmove(path + w, path + seg, seg_len);
             w += seg_len;
-            dir = r < n;
         }
+        dir = dot || dot_dot || r < n;
     }
     if (w == 0 || dir)
         path[w++] = '/';
@@ -711,65 +565,45 @@ static int mime_order(const void *a, const void *b)
     return c != 0 ? c : (x->ext > y->ext) - (x->ext < y->ext);
 }
 
-/*
- * Indexes the text of a mime.types file in place (lines of "type ext ext ...", '#' comments): the
- * words are NUL-terminated where they stand. Fills at most max entries, sorted, an extension listed
- * twice keeping its first type; types over HTTP_MIME_TYPE_MAX are skipped. Returns how many.
- */
+/* Indexes a mime.types text in place ("type ext ext ..." lines, '#' comments): at most max entries, sorted, an
+   extension listed twice keeping its first type; a type longer than HTTP_MIME_TYPE_MAX skips its line. */
 size_t http_mime_index(char *text, struct http_mime_entry *entries, size_t max)
 {
-    size_t count = 0;
-    char *p = text;
-    while (*p != '\0') {
-        const char *type = NULL;
-        int comment = 0;
-        while (*p != '\0' && *p != '\n') {
-            while (*p == ' ' || *p == '\t' || *p == '\r')
-                *p++ = '\0';
-            char *word = p;
-            while (*p != '\0' && *p != '\n' && *p != ' ' && *p != '\t' && *p != '\r')
-                p++;
-            comment = comment || *word == '#'; /* a comment runs from a word starting with '#' */
-            if (comment || p == word)
-                continue;
-            if (type == NULL && p - word > HTTP_MIME_TYPE_MAX)
-                comment = 1; /* too long to be a type: skip the line */
-            else if (type == NULL)
-                type = word;
-            else if (count < max)
-                entries[count++] = (struct http_mime_entry){ word, type };
-            if (*p == ' ' || *p == '\t' || *p == '\r')
-                *p++ = '\0';
-        }
-        if (*p == '\n')
-            *p++ = '\0';
+    size_t count = 0, kept = 0;
+    char *lines, *words;
+    for (char *line = strtok_r(text, "\n", &lines); line != NULL; line = strtok_r(NULL, "\n", &lines)) {
+        const char *type = strtok_r(line, " \t\r", &words);
+        if (type == NULL || type[0] == '#' || strlen(type) > HTTP_MIME_TYPE_MAX)
+            continue;
+        for (char *ext; count < max && (ext = strtok_r(NULL, " \t\r", &words)) != NULL && ext[0] != '#';)
+            entries[count++] = (struct http_mime_entry){ ext, type };
     }
     qsort(entries, count, sizeof *entries, mime_order);
-    size_t kept = 0;
     for (size_t i = 0; i < count; i++)
         if (kept == 0 || mime_compare(&entries[kept - 1], &entries[i]) != 0)
             entries[kept++] = entries[i];
     return kept;
 }
 
-/* Returns a path's MIME type from its extension: the built-in table first, then the system's. */
+/* Returns a path's MIME type from its extension: the built-in table first, then the system's. The built-in one has
+   the web's types where Debian's mime.types differs (ts is MPEG-TS, not Qt Linguist; .map is a source map) or lacks. */
 const char *http_mime_type(const struct http_mime *system, const char *path)
 {
     static const struct http_mime_entry builtin[] = {
-        { "html", "text/html" }, { "htm", "text/html" }, { "css", "text/css" },
-        { "js", "text/javascript" }, { "mjs", "text/javascript" }, { "json", "application/json" },
-        { "txt", "text/plain" }, { "md", "text/markdown" }, { "csv", "text/csv" },
-        { "xml", "application/xml" }, { "svg", "image/svg+xml" }, { "png", "image/png" },
-        { "jpg", "image/jpeg" }, { "jpeg", "image/jpeg" }, { "gif", "image/gif" },
-        { "webp", "image/webp" }, { "avif", "image/avif" }, { "ico", "image/vnd.microsoft.icon" },
-        { "wasm", "application/wasm" }, { "pdf", "application/pdf" }, { "mp4", "video/mp4" },
-        { "webm", "video/webm" }, { "mp3", "audio/mpeg" }, { "ogg", "audio/ogg" },
-        { "wav", "audio/wav" }, { "woff", "font/woff" }, { "woff2", "font/woff2" },
-        { "ttf", "font/ttf" }, { "otf", "font/otf" }, { "zip", "application/zip" },
-        { "gz", "application/gzip" }, { "tar", "application/x-tar" },
+        { "html", "text/html" }, { "htm", "text/html" }, { "css", "text/css" }, { "js", "text/javascript" },
+        { "mjs", "text/javascript" }, { "cjs", "text/javascript" }, { "json", "application/json" },
+        { "map", "application/json" }, { "webmanifest", "application/manifest+json" }, { "txt", "text/plain" },
+        { "md", "text/markdown" }, { "csv", "text/csv" }, { "vtt", "text/vtt" }, { "xml", "application/xml" },
+        { "rss", "application/rss+xml" }, { "svg", "image/svg+xml" }, { "png", "image/png" },
+        { "jpg", "image/jpeg" }, { "jpeg", "image/jpeg" }, { "gif", "image/gif" }, { "webp", "image/webp" },
+        { "avif", "image/avif" }, { "ico", "image/vnd.microsoft.icon" }, { "wasm", "application/wasm" },
+        { "pdf", "application/pdf" }, { "mp4", "video/mp4" }, { "webm", "video/webm" }, { "ts", "video/mp2t" },
+        { "m3u8", "application/vnd.apple.mpegurl" }, { "mp3", "audio/mpeg" }, { "ogg", "audio/ogg" },
+        { "weba", "audio/webm" }, { "wav", "audio/wav" }, { "mid", "audio/midi" }, { "midi", "audio/midi" },
+        { "woff", "font/woff" }, { "woff2", "font/woff2" }, { "ttf", "font/ttf" }, { "otf", "font/otf" },
+        { "zip", "application/zip" }, { "gz", "application/gzip" }, { "tar", "application/x-tar" },
     };
-    const char *base = strrchr(path, '/');
-    const char *dot = strrchr(base ? base : path, '.');
+    const char *base = strrchr(path, '/'), *dot = strrchr(base ? base : path, '.');
     if (dot == NULL)
         return "application/octet-stream";
     struct http_mime_entry key = { dot + 1, NULL };
@@ -784,34 +618,28 @@ const char *http_mime_type(const struct http_mime *system, const char *path)
 /* Returns the reason phrase for a status. */
 const char *http_reason(enum http_status status)
 {
-    switch (status) {
-    case HTTP_OK: return "OK";
-    case HTTP_NO_CONTENT: return "No Content";
-    case HTTP_PARTIAL_CONTENT: return "Partial Content";
-    case HTTP_MOVED_PERMANENTLY: return "Moved Permanently";
-    case HTTP_NOT_MODIFIED: return "Not Modified";
-    case HTTP_BAD_REQUEST: return "Bad Request";
-    case HTTP_UNAUTHORIZED: return "Unauthorized";
-    case HTTP_FORBIDDEN: return "Forbidden";
-    case HTTP_NOT_FOUND: return "Not Found";
-    case HTTP_METHOD_NOT_ALLOWED: return "Method Not Allowed";
-    case HTTP_PRECONDITION_FAILED: return "Precondition Failed";
-    case HTTP_REQUEST_TIMEOUT: return "Request Timeout";
-    case HTTP_URI_TOO_LONG: return "URI Too Long";
-    case HTTP_RANGE_NOT_SATISFIABLE: return "Range Not Satisfiable";
-    case HTTP_FIELDS_TOO_LARGE: return "Request Header Fields Too Large";
-    case HTTP_INTERNAL_ERROR: return "Internal Server Error";
-    case HTTP_NOT_IMPLEMENTED: return "Not Implemented";
-    case HTTP_UNAVAILABLE: return "Service Unavailable";
-    case HTTP_VERSION_NOT_SUPPORTED: return "HTTP Version Not Supported";
-    case HTTP_NEED_MORE: break;
-    }
+    static const struct { enum http_status status; const char *text; } reasons[] = { /* the most frequent first */
+        { HTTP_OK, "OK" }, { HTTP_NOT_MODIFIED, "Not Modified" }, { HTTP_PARTIAL_CONTENT, "Partial Content" },
+        { HTTP_NOT_FOUND, "Not Found" }, { HTTP_MOVED_PERMANENTLY, "Moved Permanently" },
+        { HTTP_NO_CONTENT, "No Content" }, { HTTP_BAD_REQUEST, "Bad Request" }, { HTTP_UNAUTHORIZED, "Unauthorized" },
+        { HTTP_FORBIDDEN, "Forbidden" }, { HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed" },
+        { HTTP_PRECONDITION_FAILED, "Precondition Failed" }, { HTTP_REQUEST_TIMEOUT, "Request Timeout" },
+        { HTTP_URI_TOO_LONG, "URI Too Long" }, { HTTP_RANGE_NOT_SATISFIABLE, "Range Not Satisfiable" },
+        { HTTP_FIELDS_TOO_LARGE, "Request Header Fields Too Large" }, { HTTP_INTERNAL_ERROR, "Internal Server Error" },
+        { HTTP_NOT_IMPLEMENTED, "Not Implemented" }, { HTTP_UNAVAILABLE, "Service Unavailable" },
+        { HTTP_VERSION_NOT_SUPPORTED, "HTTP Version Not Supported" },
+    };
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+        if (reasons[i].status == status)
+            return reasons[i].text;
     return "Unknown";
 }
 
-static const char day_names[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-static const char month_names[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+static const char *const day_names[7] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+static const char *const full_day_names[7] = { "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+                                               "Saturday" };
+static const char *const month_names[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
 /* Breaks t into UTC fields; a time gmtime cannot represent, or outside years 0 to 9999, becomes the epoch. */
 static struct tm utc(time_t t)
@@ -826,10 +654,8 @@ static struct tm utc(time_t t)
 /* Writes v as exactly n decimal digits at p. */
 static void put_digits(char *p, int v, int n)
 {
-    while (n-- > 0) {
+    for (; n-- > 0; v /= 10)
         p[n] = (char)('0' + v % 10);
-        v /= 10;
-    }
 }
 
 /* Formats t as an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 5.6.7), without printf. */
@@ -873,25 +699,13 @@ static int read_digits(const char *s, int n)
     return v;
 }
 
-/* Returns the month (0-11) whose three-letter name starts s, or -1. */
-static int read_month(const char *s)
+/* Returns which of count names the n bytes at s are, or -1. */
+static int find_name(const char *s, size_t n, const char *const *names, int count)
 {
-    for (int m = 0; m < 12; m++)
-        if (strncmp(s, month_names[m], 3) == 0)
-            return m;
+    for (int i = 0; i < count; i++)
+        if (span_is(s, 0, n, names[i], 0))
+            return i;
     return -1;
-}
-
-/* Says whether s (n bytes) is a day name: abbreviated, or in full when full is set. */
-static int is_day_name(const char *s, size_t n, int full)
-{
-    static const char *const full_names[7] = { "Sunday", "Monday", "Tuesday", "Wednesday",
-                                               "Thursday", "Friday", "Saturday" };
-    for (int d = 0; d < 7; d++)
-        if (full ? n == strlen(full_names[d]) && strncmp(s, full_names[d], n) == 0
-                 : n == 3 && strncmp(s, day_names[d], 3) == 0)
-            return 1;
-    return 0;
 }
 
 /* Counts days from 1970-01-01 to a date of the proleptic Gregorian calendar (month 1-12). */
@@ -904,34 +718,33 @@ static long long days_from_civil(long long y, int m, int d)
     return era * 146097 + year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year - 719468;
 }
 
-/*
- * Parses an HTTP date in any of its three forms (RFC 9110 5.6.7): IMF-fixdate, RFC 850 and asctime.
- * A two-digit year is the latest one not more than 50 years after now. Returns 1 and sets *out, or 0.
- */
+/* Parses an HTTP date in its three forms (RFC 9110 5.6.7); a two-digit year is the latest not 50 years past now.
+   Years 0 to 9999 are computed in long long and clamped to time_t, so none wraps. Returns 1 and sets *out, or 0. */
 int http_parse_date(const char *s, size_t len, time_t now, time_t *out)
 {
     int day, month, year, clock_at;
     const char *comma = memchr(s, ',', len);
-    if (len == 29 && comma == s + 3 && is_day_name(s, 3, 0) && memcmp(s + 25, " GMT", 4) == 0 &&
+    if (len == 29 && comma == s + 3 && find_name(s, 3, day_names, 7) >= 0 && memcmp(s + 25, " GMT", 4) == 0 &&
         s[4] == ' ' && s[7] == ' ' && s[11] == ' ' && s[16] == ' ') { /* Sun, 06 Nov 1994 08:49:37 GMT */
         day = read_digits(s + 5, 2);
-        month = read_month(s + 8);
+        month = find_name(s + 8, 3, month_names, 12);
         year = read_digits(s + 12, 4);
         clock_at = 17;
-    } else if (comma != NULL && is_day_name(s, (size_t)(comma - s), 1) && s + len - comma == 24 &&
+    } else if (comma != NULL && find_name(s, (size_t)(comma - s), full_day_names, 7) >= 0 &&
+               s + len - comma == 24 &&
                comma[1] == ' ' && comma[4] == '-' && comma[8] == '-' && comma[11] == ' ' &&
                memcmp(comma + 20, " GMT", 4) == 0) { /* Sunday, 06-Nov-94 08:49:37 GMT */
         day = read_digits(comma + 2, 2);
-        month = read_month(comma + 5);
+        month = find_name(comma + 5, 3, month_names, 12);
         year = read_digits(comma + 9, 2);
         int this_year = utc(now).tm_year + 1900;
         if (year >= 0)
             year += this_year / 100 * 100 + (year + this_year / 100 * 100 > this_year + 50 ? -100 : 0);
         clock_at = (int)(comma - s) + 12;
-    } else if (len == 24 && is_day_name(s, 3, 0) && s[3] == ' ' && s[7] == ' ' && s[10] == ' ' &&
+    } else if (len == 24 && find_name(s, 3, day_names, 7) >= 0 && s[3] == ' ' && s[7] == ' ' && s[10] == ' ' &&
                s[19] == ' ') { /* Sun Nov  6 08:49:37 1994 */
         day = s[8] == ' ' ? read_digits(s + 9, 1) : read_digits(s + 8, 2);
-        month = read_month(s + 4);
+        month = find_name(s + 4, 3, month_names, 12);
         year = read_digits(s + 20, 4);
         clock_at = 11;
     } else {
@@ -945,49 +758,32 @@ int http_parse_date(const char *s, size_t len, time_t now, time_t *out)
         (month == 1 && day == 29 && !leap) || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
         second < 0 || second > 60)
         return 0;
-    *out = (time_t)(days_from_civil(year, month + 1, day) * 86400 + hour * 3600 + minute * 60 + second);
+    long long t = days_from_civil(year, month + 1, day) * 86400 + hour * 3600 + minute * 60 + second;
+    int value_bits = (int)(sizeof(time_t) * CHAR_BIT) - ((time_t)-1 < 0); /* time_t's width, never assumed */
+    long long max = value_bits < 63 ? (1LL << value_bits) - 1 : LLONG_MAX, min = (time_t)-1 < 0 ? -max - 1 : 0;
+    *out = (time_t)(t > max ? max : t < min ? min : t);
     return 1;
 }
 
-/* Skips optional whitespace (spaces and tabs). */
-static size_t skip_ows(const char *v, size_t len, size_t i)
-{
-    while (i < len && (v[i] == ' ' || v[i] == '\t'))
-        i++;
-    return i;
-}
 
-/*
- * Says whether an entity-tag list (If-None-Match, If-Match) names etag: by weak comparison, where a W/
- * prefix does not matter, or by strong comparison, where a weak tag matches nothing (RFC 9110 section
- * 8.8.3.2). "*" matches any tag; a malformed list matches nothing.
- */
+/* Says whether an entity-tag list names etag, weakly or strongly (RFC 9110 8.8.3.2): "*" any, a bad list none. */
 int http_etag_match(const char *v, size_t len, const char *etag, int strong)
 {
     size_t i = skip_ows(v, len, 0), n = strlen(etag);
     if (i < len && v[i] == '*')
         return skip_ows(v, len, i + 1) == len;
-    for (;;) {
-        while (i < len && (v[i] == ',' || v[i] == ' ' || v[i] == '\t')) /* empty list elements are allowed */
-            i++;
-        if (i == len)
+    for (struct list l = { v, NULL, len, 0, 0 }; list_next(&l);) {
+        int weak = l.n >= 2 && l.item[0] == 'W' && l.item[1] == '/';
+        const char *tag = l.item + (weak ? 2 : 0);
+        size_t tag_len = l.n - (weak ? 2 : 0), k = 1;
+        while (k < tag_len && tag[k] != '"' && (unsigned char)tag[k] > ' ' && tag[k] != 0x7f)
+            k++;
+        if (tag_len < 2 || tag[0] != '"' || k != tag_len - 1)
             return 0;
-        int weak = len - i >= 2 && v[i] == 'W' && v[i + 1] == '/';
-        i += weak ? 2 : 0;
-        if (i >= len || v[i] != '"')
-            return 0;
-        size_t start = i++;
-        while (i < len && v[i] != '"' && (unsigned char)v[i] > ' ' && v[i] != 0x7f)
-            i++;
-        if (i >= len || v[i] != '"')
-            return 0;
-        i++;
-        if (i - start == n && memcmp(v + start, etag, n) == 0 && !(strong && weak))
+        if (tag_len == n && memcmp(tag, etag, n) == 0 && !(strong && weak))
             return 1;
-        i = skip_ows(v, len, i);
-        if (i < len && v[i] != ',')
-            return 0;
     }
+    return 0;
 }
 
 /* Reads a decimal number at v[*i], saturating at LLONG_MAX; returns -1 when no digit is there. */
@@ -1001,30 +797,21 @@ static long long read_number(const char *v, size_t len, size_t *i)
     return n;
 }
 
-/*
- * Reads a Range value for a file of size bytes (RFC 9110 14.2). One range gives HTTP_PARTIAL_CONTENT
- * with *first and *last (inclusive, the end clamped to the file); one that starts past the end gives
- * HTTP_RANGE_NOT_SATISFIABLE. Invalid syntax or several ranges give HTTP_OK: the whole file.
- */
+/* Reads a Range value for a file of size bytes (RFC 9110 14.2): one range is 206 with *first and *last (the end
+   clamped to the file), or 416 when it starts past the end; bad syntax or several ranges are 200, the whole file. */
 enum http_status http_parse_range(const char *v, size_t len, long long size, long long *first, long long *last)
 {
     long long start = -1, end = -1;
     int ranges = 0;
     if (len < 6 || strncasecmp(v, "bytes=", 6) != 0)
         return HTTP_OK;
-    for (size_t i = 6; (i = skip_ows(v, len, i)) < len;) {
-        if (v[i] == ',') {
-            i++;
-            continue;
-        }
-        if (++ranges > 1)
+    for (struct list l = { v + 6, NULL, len - 6, 0, 0 }; list_next(&l);) {
+        size_t i = 0;
+        start = read_number(l.item, l.n, &i);
+        if (++ranges > 1 || i == l.n || l.item[i++] != '-')
             return HTTP_OK;
-        start = read_number(v, len, &i);
-        if (i >= len || v[i++] != '-')
-            return HTTP_OK;
-        end = read_number(v, len, &i);
-        i = skip_ows(v, len, i);
-        if ((start < 0 && end < 0) || (start >= 0 && end >= 0 && end < start) || (i < len && v[i] != ','))
+        end = read_number(l.item, l.n, &i);
+        if (i != l.n || (start < 0 && end < 0) || (start >= 0 && end >= 0 && end < start))
             return HTTP_OK;
     }
     if (ranges == 0 || (start < 0 && end > 0 && size == 0))
@@ -1036,105 +823,176 @@ enum http_status http_parse_range(const char *v, size_t len, long long size, lon
     return HTTP_PARTIAL_CONTENT;
 }
 
-/* Says whether a qvalue is above zero; an invalid one counts as zero. */
-static int q_positive(const char *v, size_t n)
+/* Reads a qvalue in thousandths (RFC 9110 12.4.2); a malformed one is 0, so it never makes a coding acceptable. */
+static int read_qvalue(const char *v, size_t n)
 {
-    if (n == 0 || (v[0] != '0' && v[0] != '1'))
+    int q = 0;
+    if (n == 0 || n > 5 || (v[0] != '0' && v[0] != '1') || (n > 1 && v[1] != '.'))
         return 0;
-    if (v[0] == '1')
-        return 1;
-    for (size_t i = 1; i < n; i++)
-        if (v[i] >= '1' && v[i] <= '9')
-            return 1;
-    return 0;
+    for (size_t i = 2; i < n; i++) {
+        if (!isdigit((unsigned char)v[i]) || (v[0] == '1' && v[i] != '0'))
+            return 0;
+        q = q * 10 + v[i] - '0';
+    }
+    return v[0] == '1' ? 1000 : n == 5 ? q : n == 4 ? q * 10 : q * 100;
 }
 
-/* Says whether an Accept-Encoding value accepts gzip: by its own q, else by the q of "*". */
-int http_accepts_gzip(const char *v, size_t len)
+/* Returns the weight of an Accept-Encoding element whose coding ends at name_end: its q parameter, or 1000. */
+static int coding_weight(const char *v, size_t n, size_t name_end)
 {
-    int gzip = -1, any = -1;
-    size_t i = 0;
-    while (i < len) {
-        while (i < len && (v[i] == ',' || v[i] == ' ' || v[i] == '\t'))
-            i++;
-        size_t name = i;
-        while (i < len && (is_tchar((unsigned char)v[i])))
-            i++;
-        size_t name_len = i - name;
-        int accepted = 1;
-        for (i = skip_ows(v, len, i); i < len && v[i] == ';'; i = skip_ows(v, len, i)) {
-            i = skip_ows(v, len, i + 1);
-            int is_q = len - i >= 2 && (v[i] == 'q' || v[i] == 'Q') && v[i + 1] == '=';
-            size_t value = i += is_q ? 2 : 0;
-            while (i < len && v[i] != ',' && v[i] != ';' && v[i] != ' ' && v[i] != '\t')
-                i++;
-            if (is_q)
-                accepted = q_positive(v + value, i - value);
+    int q = 1000;
+    for (size_t i = skip_ows(v, n, name_end); i < n && v[i] == ';'; i = skip_ows(v, n, i)) {
+        i = skip_ows(v, n, i + 1);
+        int is_q = n - i >= 2 && (v[i] == 'q' || v[i] == 'Q') && v[i + 1] == '=';
+        size_t value = i += is_q ? 2 : 0;
+        for (int quoted = 0; i < n && (quoted || (v[i] != ';' && v[i] != ' ' && v[i] != '\t')); i++)
+            quoted ^= v[i] == '"';
+        q = is_q ? read_qvalue(v + value, i - value) : q;
+    }
+    return q;
+}
+
+/* Chooses from Accept-Encoding (NULL: absent) among the representations there (size >= 0), by RFC 9110 12.5.3:
+   the highest weight, then a sibling before the file itself, then the fewest bytes; with none acceptable,
+   identity. Unlisted identity takes the lowest weight listed, so it never outranks a coding the client named. */
+enum http_coding http_choose_coding(const char *accept, size_t len, const long long size[HTTP_CODINGS])
+{
+    static const char *const names[HTTP_CODINGS] = { "identity", "br", "zstd", "gzip" };
+    int q[HTTP_CODINGS] = { -1, -1, -1, -1 }, any = -1, lowest = 1000, best_q = 0;
+    enum http_coding best = HTTP_CODING_IDENTITY;
+    if (accept == NULL)
+        return HTTP_CODING_IDENTITY;
+    for (struct list l = { accept, NULL, len, 0, 0 }; list_next(&l);) {
+        size_t name = skip_token(l.item, l.n, 0);
+        int weight = coding_weight(l.item, l.n, name);
+        lowest = weight > 0 && weight < lowest ? weight : lowest;
+        if (span_is(l.item, 0, name, "*", 0))
+            any = weight;
+        else if (span_is(l.item, 0, name, "x-gzip", 1)) /* the old name (RFC 9110 section 8.4.1.3) */
+            q[HTTP_CODING_GZIP] = weight;
+        for (int c = 0; c < HTTP_CODINGS; c++)
+            q[c] = span_is(l.item, 0, name, names[c], 1) ? weight : q[c];
+    }
+    for (int c = 0; c < HTTP_CODINGS; c++) {
+        int weight = q[c] >= 0 ? q[c] : any >= 0 ? any : c == HTTP_CODING_IDENTITY ? lowest : 0;
+        if (size[c] >= 0 && weight > 0 &&
+            (weight > best_q || (weight == best_q && (best == HTTP_CODING_IDENTITY || size[c] < size[best])))) {
+            best = (enum http_coding)c;
+            best_q = weight;
         }
-        if (span_is(v, name, name_len, "gzip", 1) || span_is(v, name, name_len, "x-gzip", 1))
-            gzip = accepted;
-        else if (span_is(v, name, name_len, "*", 0))
-            any = accepted;
-        while (i < len && v[i] != ',')
-            i++;
     }
-    return gzip >= 0 ? gzip : any == 1;
+    return best;
 }
 
-/*
- * Decides how to answer a GET or HEAD of a file from the request's preconditions and Range, in the
- * order of RFC 9110 section 13.2.2: 412 when If-Match (strong comparison; "*" matches the file) names
- * no current tag, or, without it, If-Unmodified-Since is older than the file; then 304 when If-None-Match
- * (or, without it, If-Modified-Since) says the client's copy is current; then 206 or 416 for a Range that
- * If-Range (if sent) allows, else 200. Sets *first and *last for a 206. If-Range must name the strong
- * ETag exactly, or a Last-Modified date at least a second old (13.1.5: only then is the date strong).
- * An If-Match split over several lines is not combined, and fails: a resumed download must not mix.
- */
-enum http_status http_file_status(const struct http_request *r, const char *buf, const char *etag, time_t mtime,
-                                  long long size, time_t now, long long *first, long long *last)
+/* Returns the suffix of a file stored in a coding beside the file: "", ".br", ".zst" or ".gz". */
+const char *http_coding_suffix(enum http_coding coding)
 {
-    const struct http_span *f = r->field;
-    const char *v;
+    static const char *const suffix[HTTP_CODINGS] = { "", ".br", ".zst", ".gz" };
+    return (unsigned)coding < HTTP_CODINGS ? suffix[coding] : "";
+}
+
+/* Says whether the client's copy is current: by the tag field if sent (over lines: no), else the date; -1: unknown. */
+static int copy_is_current(const struct http_request *r, const char *buf, enum http_field tags, enum http_field since,
+                           const char *etag, time_t mtime, time_t now)
+{
+    const struct http_span *t = &r->field[tags], *d = &r->field[since];
     time_t date;
-    if (f[HTTP_FIELD_IF_MATCH].off != 0 || (r->repeated & (1u << HTTP_FIELD_IF_MATCH))) {
-        if (f[HTTP_FIELD_IF_MATCH].off == 0 ||
-            !http_etag_match(buf + f[HTTP_FIELD_IF_MATCH].off, f[HTTP_FIELD_IF_MATCH].len, etag, 1))
-            return HTTP_PRECONDITION_FAILED;
-    } else if (f[HTTP_FIELD_IF_UNMODIFIED_SINCE].off != 0) {
-        v = buf + f[HTTP_FIELD_IF_UNMODIFIED_SINCE].off;
-        if (http_parse_date(v, f[HTTP_FIELD_IF_UNMODIFIED_SINCE].len, now, &date) && mtime > date)
-            return HTTP_PRECONDITION_FAILED;
-    }
-    if (f[HTTP_FIELD_IF_NONE_MATCH].off != 0 || (r->repeated & (1u << HTTP_FIELD_IF_NONE_MATCH))) {
-        v = buf + f[HTTP_FIELD_IF_NONE_MATCH].off;
-        if (f[HTTP_FIELD_IF_NONE_MATCH].off != 0 && http_etag_match(v, f[HTTP_FIELD_IF_NONE_MATCH].len, etag, 0))
-            return HTTP_NOT_MODIFIED;
-    } else if (f[HTTP_FIELD_IF_MODIFIED_SINCE].off != 0) {
-        v = buf + f[HTTP_FIELD_IF_MODIFIED_SINCE].off;
-        if (http_parse_date(v, f[HTTP_FIELD_IF_MODIFIED_SINCE].len, now, &date) && mtime <= date)
-            return HTTP_NOT_MODIFIED;
-    }
-    if (f[HTTP_FIELD_RANGE].off == 0 || r->method != HTTP_METHOD_GET) /* Range is for GET alone (14.2) */
+    if (t->off != 0 || (r->repeated & (1u << tags)))
+        return t->off != 0 && http_etag_match(buf + t->off, t->len, etag, tags == HTTP_FIELD_IF_MATCH);
+    return d->off != 0 && http_parse_date(buf + d->off, d->len, now, &date) ? mtime <= date : -1;
+}
+
+/* Decides a GET or HEAD of a file in RFC 9110 13.2.2's order: 412 by If-Match (strong), else If-Unmodified-Since;
+   304 by If-None-Match, else If-Modified-Since; then 206 or 416 for a Range If-Range allows, else 200. If-Range
+   must name the strong ETag exactly, or a date at least a second old (13.1.5: only that is strong). */
+static enum http_status file_status(const struct http_request *r, const char *buf, const char *etag, time_t mtime,
+                                    long long size, time_t now, long long *first, long long *last)
+{
+    const struct http_span *if_range = &r->field[HTTP_FIELD_IF_RANGE], *range = &r->field[HTTP_FIELD_RANGE];
+    const char *v = buf + if_range->off;
+    size_t n = if_range->len;
+    time_t date;
+    if (copy_is_current(r, buf, HTTP_FIELD_IF_MATCH, HTTP_FIELD_IF_UNMODIFIED_SINCE, etag, mtime, now) == 0)
+        return HTTP_PRECONDITION_FAILED;
+    if (copy_is_current(r, buf, HTTP_FIELD_IF_NONE_MATCH, HTTP_FIELD_IF_MODIFIED_SINCE, etag, mtime, now) == 1)
+        return HTTP_NOT_MODIFIED;
+    if (range->off == 0 || r->method != HTTP_METHOD_GET) /* Range is for GET alone (14.2) */
         return HTTP_OK;
-    if (f[HTTP_FIELD_IF_RANGE].off != 0 || (r->repeated & (1u << HTTP_FIELD_IF_RANGE))) {
-        size_t n = f[HTTP_FIELD_IF_RANGE].len;
-        v = buf + f[HTTP_FIELD_IF_RANGE].off;
-        int tag = n > 0 && (v[0] == '"' || (n > 1 && v[0] == 'W' && v[1] == '/'));
-        if (f[HTTP_FIELD_IF_RANGE].off == 0 || (tag ? n != strlen(etag) || memcmp(v, etag, n) != 0
-                                                    : !http_parse_date(v, n, now, &date) || date != mtime ||
-                                                      mtime >= now))
-            return HTTP_OK;
+    int tag = n > 0 && (v[0] == '"' || (n > 1 && v[0] == 'W' && v[1] == '/'));
+    if ((if_range->off != 0 || (r->repeated & (1u << HTTP_FIELD_IF_RANGE))) &&
+        (if_range->off == 0 || (tag ? n != strlen(etag) || memcmp(v, etag, n) != 0
+                                    : !http_parse_date(v, n, now, &date) || date != mtime || mtime >= now)))
+        return HTTP_OK;
+    return http_parse_range(buf + range->off, range->len, size, first, last);
+}
+
+/* Decides the answer about a file in the representation Accept-Encoding picks, by its validators. Vary goes on every
+   answer about a file with a sibling, the identity one too, so that no cache serves one coding for another. */
+static void decide_file(const struct http_request *r, const char *buf, const struct http_found *found, time_t now,
+                        struct http_reply *out)
+{
+    const struct http_span *accept = &r->field[HTTP_FIELD_ACCEPT_ENCODING]; /* off 0: absent, or repeated */
+    struct http_response *h = &out->head;
+    long long size[HTTP_CODINGS];
+    for (int c = 0; c < HTTP_CODINGS; c++) {
+        size[c] = found->variant[c].size;
+        h->vary_encoding |= c > 0 && size[c] >= 0;
     }
-    return http_parse_range(buf + f[HTTP_FIELD_RANGE].off, f[HTTP_FIELD_RANGE].len, size, first, last);
+    out->coding = http_choose_coding(accept->off != 0 ? buf + accept->off : NULL, accept->len, size);
+    const struct http_variant *v = &found->variant[out->coding];
+    time_t modified = v->mtime < now ? v->mtime : now; /* never later than Date (RFC 9110 section 8.8.2.1) */
+    http_format_etag(out->etag, v->inode, v->size, v->mtime_ns);
+    http_format_date(out->last_modified, modified);
+    h->etag = out->etag;
+    h->last_modified = out->last_modified;
+    h->accept_ranges = 1;
+    h->full_size = v->size;
+    out->last = v->size - 1;
+    h->status = file_status(r, buf, out->etag, modified, v->size, now, &out->first, &out->last);
+    out->page = h->status == HTTP_PRECONDITION_FAILED || h->status == HTTP_RANGE_NOT_SATISFIABLE;
+    h->content_range = h->status == HTTP_RANGE_NOT_SATISFIABLE ? 2 : h->status == HTTP_PARTIAL_CONTENT;
+    h->range_first = out->first;
+    h->range_last = out->last;
+}
+
+/* Decides the reply from what the server found: status, head (but Date and -H's) and body. OPTIONS of what is
+   there is a 204; an error a page, or 404.html; generated bytes a 200 without validators, ranges or codings. */
+void http_decide(const struct http_request *r, const char *buf, const struct http_found *found, time_t now,
+                 int keep_alive, struct http_reply *out)
+{
+    static const char *const content_coding[HTTP_CODINGS] = { NULL, "br", "zstd", "gzip" };
+    struct http_response *h = &out->head;
+    int options = r->method == HTTP_METHOD_OPTIONS &&
+                  (found->status == HTTP_OK || found->status == HTTP_MOVED_PERMANENTLY);
+    *out = (struct http_reply){ .head = { .status = options ? HTTP_NO_CONTENT : found->status, .content_length = -1,
+                                          .close = !keep_alive, .keep_alive_echo = keep_alive && r->minor == 0,
+                                          .allow = options || found->status == HTTP_METHOD_NOT_ALLOWED,
+                                          .authenticate = found->status == HTTP_UNAUTHORIZED,
+                                          .location = found->status == HTTP_MOVED_PERMANENTLY && !options ?
+                                                      found->location : NULL }, .last = -1 };
+    if (options)
+        return;
+    if (found->status == HTTP_OK && !found->generated)
+        decide_file(r, buf, found, now, out);
+    else
+        out->page = found->status != HTTP_OK && (!found->generated || found->variant[0].size < 0);
+    out->last = found->generated ? found->variant[0].size - 1 : out->last;
+    h->cache_control = found->status == HTTP_OK && !out->page ? found->cache_control : NULL;
+    out->body = out->page || found->status != HTTP_OK ? r->method != HTTP_METHOD_HEAD
+                                                      : h->status != HTTP_NOT_MODIFIED && r->method == HTTP_METHOD_GET;
+    if (out->page || h->status == HTTP_NOT_MODIFIED)
+        return;
+    h->content_type = found->type;
+    h->charset = found->type != NULL && strncmp(found->type, "text/", 5) == 0; /* text is taken as UTF-8 */
+    h->content_length = out->last - out->first + 1;
+    h->content_encoding = content_coding[out->coding];
 }
 
 /* Appends n bytes, or marks the buffer overflowed when they do not fit. */
 void http_buf_put(struct http_buf *b, const char *s, size_t n)
 {
-    if (n == 0)
-        return;
-    if (b->overflow || b->cap - b->len < n) {
-        b->overflow = 1;
+    if (n == 0 || b->overflow || b->cap - b->len < n) {
+        b->overflow |= n > 0;
         return;
     }
     memcpy(b->data + b->len, s, n);
@@ -1201,19 +1059,21 @@ static void put_str(struct http_buf *b, const char *s)
     http_buf_put(b, s, strlen(s));
 }
 
-/* Appends a string literal, its length known when compiling. */
+/* Appends a string literal, its length known when compiling; or, with PUT_IF, when cond holds. */
 #define PUT(b, literal) http_buf_put((b), literal, sizeof literal - 1)
+#define PUT_IF(b, cond, literal) ((cond) ? PUT(b, literal) : (void)0)
 
-/* Appends one header field line: the name with its colon and space, the value, CRLF. */
+/* Appends a field's name (after the CRLF that ends the line before) and its value, when it has one. */
 static void put_field(struct http_buf *b, const char *name, const char *value)
 {
+    if (value == NULL)
+        return;
     put_str(b, name);
     put_str(b, value);
-    PUT(b, "\r\n");
 }
 
-/* Appends a decimal number. */
-static void put_number(struct http_buf *b, long long n)
+/* Appends text, then a decimal number. */
+static void put_number(struct http_buf *b, const char *text, long long n)
 {
     char digits[24];
     size_t i = sizeof digits;
@@ -1223,77 +1083,47 @@ static void put_number(struct http_buf *b, long long n)
     while ((u /= 10) != 0);
     if (n < 0)
         digits[--i] = '-';
+    put_str(b, text);
     http_buf_put(b, digits + i, sizeof digits - i);
 }
 
-/* Writes a response head: status line, the fields r asks for, and the empty line. It runs for every
-   response, so it appends pieces directly: printf would cost more than all the rest of a request. */
+/* Writes a response head: the status line, the fields r asks for (nothing tied to the status), the empty line.
+   It runs for every response, so it appends pieces directly: printf would cost more than the rest of a request. */
 void http_format_head(struct http_buf *b, const struct http_response *r)
 {
-    PUT(b, "HTTP/1.1 ");
-    put_number(b, r->status);
+    put_number(b, "HTTP/1.1 ", r->status);
     PUT(b, " ");
     put_str(b, http_reason(r->status));
+    put_field(b, "\r\nDate: ", r->date);
+    PUT(b, "\r\nServer: " HTTP_SERVER_NAME);
+    put_field(b, "\r\nContent-Type: ", r->content_type);
+    PUT_IF(b, r->content_type != NULL && r->charset, "; charset=utf-8");
+    if (r->content_length >= 0)
+        put_number(b, "\r\nContent-Length: ", r->content_length);
+    put_field(b, "\r\nContent-Encoding: ", r->content_encoding);
+    put_field(b, "\r\nLast-Modified: ", r->last_modified);
+    put_field(b, "\r\nETag: ", r->etag);
+    PUT_IF(b, r->accept_ranges, "\r\nAccept-Ranges: bytes");
+    PUT_IF(b, r->vary_encoding, "\r\nVary: Accept-Encoding");
+    put_field(b, "\r\nCache-Control: ", r->cache_control);
+    if (r->content_range == 1) {
+        put_number(b, "\r\nContent-Range: bytes ", r->range_first);
+        put_number(b, "-", r->range_last);
+    }
+    PUT_IF(b, r->content_range == 2, "\r\nContent-Range: bytes *");
+    if (r->content_range != 0)
+        put_number(b, "/", r->full_size);
+    put_field(b, "\r\nLocation: ", r->location);
+    PUT_IF(b, r->allow, "\r\nAllow: GET, HEAD, OPTIONS");
+    PUT_IF(b, r->authenticate, "\r\nWWW-Authenticate: Basic realm=\"" HTTP_AUTH_REALM "\", charset=\"UTF-8\"");
     PUT(b, "\r\n");
-    put_field(b, "Date: ", r->date);
-    PUT(b, "Server: " HTTP_SERVER_NAME "\r\n");
-    if (r->status != HTTP_NOT_MODIFIED && r->status != HTTP_NO_CONTENT) { /* no content to describe */
-        if (r->content_type != NULL) {
-            PUT(b, "Content-Type: ");
-            put_str(b, r->content_type);
-            if (strncmp(r->content_type, "text/", 5) == 0)
-                PUT(b, "; charset=utf-8");
-            PUT(b, "\r\n");
-        }
-        PUT(b, "Content-Length: ");
-        put_number(b, r->content_length);
-        PUT(b, "\r\n");
-        if (r->gzip)
-            PUT(b, "Content-Encoding: gzip\r\n");
-    }
-    if (r->last_modified != NULL)
-        put_field(b, "Last-Modified: ", r->last_modified);
-    if (r->etag != NULL) {
-        put_field(b, "ETag: ", r->etag);
-        PUT(b, "Accept-Ranges: bytes\r\n");
-    }
-    if (r->vary_encoding)
-        PUT(b, "Vary: Accept-Encoding\r\n");
-    if (r->cache_control != NULL)
-        put_field(b, "Cache-Control: ", r->cache_control);
-    if (r->status == HTTP_PARTIAL_CONTENT || r->status == HTTP_RANGE_NOT_SATISFIABLE) {
-        PUT(b, "Content-Range: bytes ");
-        if (r->status == HTTP_PARTIAL_CONTENT) {
-            put_number(b, r->range_first);
-            PUT(b, "-");
-            put_number(b, r->range_last);
-        } else {
-            PUT(b, "*");
-        }
-        PUT(b, "/");
-        put_number(b, r->full_size);
-        PUT(b, "\r\n");
-    }
-    if (r->location != NULL)
-        put_field(b, "Location: ", r->location);
-    if (r->status == HTTP_METHOD_NOT_ALLOWED || r->status == HTTP_NO_CONTENT)
-        PUT(b, "Allow: GET, HEAD, OPTIONS\r\n");
-    if (r->status == HTTP_UNAUTHORIZED) {
-        PUT(b, "WWW-Authenticate: Basic realm=\"" HTTP_AUTH_REALM "\", charset=\"UTF-8\"\r\n");
-    }
-    if (r->extra_fields != NULL)
-        put_str(b, r->extra_fields);
-    if (r->close)
-        PUT(b, "Connection: close\r\n");
-    else if (r->keep_alive_echo)
-        PUT(b, "Connection: keep-alive\r\n");
+    put_field(b, "", r->extra_fields); /* whole lines */
+    PUT_IF(b, r->close, "Connection: close\r\n");
+    PUT_IF(b, !r->close && r->keep_alive_echo, "Connection: keep-alive\r\n");
     PUT(b, "\r\n");
 }
 
-/*
- * Writes a whole generated response: the head, then (unless head_only) a short HTML page naming
- * the status, as errors and redirects carry. Returns the length of the head.
- */
+/* Writes a head and, unless head_only, a short HTML page naming the status; returns the head's length. */
 size_t http_format_page(struct http_buf *b, struct http_response *r, int head_only)
 {
     char page[256];
@@ -1302,8 +1132,9 @@ size_t http_format_page(struct http_buf *b, struct http_response *r, int head_on
                            "<body><h1>%d %s</h1></body></html>\n",
                     (int)r->status, http_reason(r->status), (int)r->status, http_reason(r->status));
     r->content_type = "text/html";
+    r->charset = 1;
     r->content_length = (long long)body.len;
-    r->gzip = 0; /* the page itself, whatever file it is about */
+    r->content_encoding = NULL; /* the page itself, whatever file it is about */
     size_t start = b->len;
     http_format_head(b, r);
     size_t head_len = b->len - start;
@@ -1322,11 +1153,8 @@ static const char *const owned_fields[] = {
 #define TEXT(x) #x
 #define NUMBER_TEXT(x) TEXT(x)
 
-/*
- * Checks a -H argument, "Name: value", and appends it to out as one header line. Returns NULL when it
- * is good, else why not: the name must be a token the server does not write itself, and the value may
- * hold no control character but tab, so that no argument can split a response head or end it early.
- */
+/* Checks a -H argument, "Name: value", and appends it to out as a header line; returns NULL, or why not. The name
+   is a token the server does not write; the value holds no control byte but tab, so it cannot split a head. */
 const char *http_header_option(const char *arg, struct http_buf *out)
 {
     const char *colon = strchr(arg, ':');
@@ -1335,15 +1163,12 @@ const char *http_header_option(const char *arg, struct http_buf *out)
     size_t name_len = (size_t)(colon - arg), len;
     if (name_len == 0)
         return "the name before the colon is empty";
-    for (size_t i = 0; i < name_len; i++)
-        if (!is_tchar((unsigned char)arg[i]))
-            return "the name holds a space or a character a header name cannot hold";
+    if (skip_token(arg, name_len, 0) != name_len)
+        return "the name holds a space or a character a header name cannot hold";
     for (size_t i = 0; i < sizeof owned_fields / sizeof owned_fields[0]; i++)
         if (span_is(arg, 0, name_len, owned_fields[i], 1))
             return "the server writes that header itself";
-    const char *v = colon + 1;
-    while (*v == ' ' || *v == '\t')
-        v++;
+    const char *v = colon + 1 + strspn(colon + 1, " \t");
     for (len = strlen(v); len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'); len--)
         ;
     for (size_t i = 0; i < len; i++)
@@ -1360,37 +1185,21 @@ const char *http_header_option(const char *arg, struct http_buf *out)
     return "the -H headers together are longer than " NUMBER_TEXT(HTTP_EXTRA_FIELDS_MAX) " bytes";
 }
 
-/* Returns the value of a base64 digit, or -1. */
-static int base64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/*
- * Decodes an Authorization value of the Basic scheme (RFC 7617) into out: "user:password". Returns 0
- * when it is another scheme, is not canonical base64 (padding may be left out), or decodes to more
- * than cap bytes.
- */
+/* Decodes Basic credentials (RFC 7617) into out; 0 for another scheme, base64 not canonical, or over cap bytes. */
 int http_basic_credentials(const char *v, size_t len, char *out, size_t cap, size_t *out_len)
 {
-    size_t i = 5, n = 0, digits = 0, pad = 0;
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i = 5, n = 0, count = 0, pad = 0;
     unsigned bits = 0;
     int have = 0;
     if (len < 7 || strncasecmp(v, "Basic ", 6) != 0)
         return 0;
     while (i < len && v[i] == ' ')
         i++;
-    for (; i < len && v[i] != '='; i++, digits++) {
-        int d = base64_value((unsigned char)v[i]);
-        if (d < 0)
+    for (const char *digit; i < len && v[i] != '='; i++, count++) {
+        if (v[i] == '\0' || (digit = strchr(digits, v[i])) == NULL)
             return 0;
-        bits = (bits << 6 | (unsigned)d) & 0xffffu;
+        bits = (bits << 6 | (unsigned)(digit - digits)) & 0xffffu;
         if ((have += 6) >= 8) {
             have -= 8;
             if (n == cap)
@@ -1400,7 +1209,7 @@ int http_basic_credentials(const char *v, size_t len, char *out, size_t cap, siz
     }
     for (; i < len && v[i] == '='; i++)
         pad++;
-    if (i != len || digits == 0 || digits % 4 == 1 || pad > 2 || (pad > 0 && (digits + pad) % 4 != 0) ||
+    if (i != len || count == 0 || count % 4 == 1 || pad > 2 || (pad > 0 && (count + pad) % 4 != 0) ||
         (bits & ((1u << have) - 1)) != 0) /* leftover bits must be zero: one spelling per value */
         return 0;
     *out_len = n;
@@ -1415,37 +1224,23 @@ int http_secret_equal(const char *given, size_t given_len, const char *secret, s
         diff |= (unsigned char)secret[i] ^ (unsigned char)(i < given_len ? given[i] : 0);
     return diff == 0;
 }
-
-/* Says whether c is an ASCII digit. */
-static int is_digit(unsigned char c)
-{
-    return c >= '0' && c <= '9';
-}
-
 /* Folds an ASCII capital to lower case, for the natural order. */
 static unsigned char fold(unsigned char c)
 {
     return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-/*
- * Orders names as people count: runs of digits by their value ("file2" before "file10"), the rest
- * bytewise with ASCII case folded. Names equal in that order fall back to byte order, so no two differ.
- */
+/* Orders names as people count ("file2" before "file10", case folded), then bytewise: a total order. */
 int http_name_compare(const char *a, const char *b)
 {
     const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
     while (*p != '\0' && *q != '\0') {
-        if (is_digit(*p) && is_digit(*q)) {
-            while (*p == '0' && is_digit(p[1]))
+        if (isdigit(*p) && isdigit(*q)) {
+            while (*p == '0' && isdigit(p[1]))
                 p++;
-            while (*q == '0' && is_digit(q[1]))
+            while (*q == '0' && isdigit(q[1]))
                 q++;
-            size_t np = 0, nq = 0;
-            while (is_digit(p[np]))
-                np++;
-            while (is_digit(q[nq]))
-                nq++;
+            size_t np = strspn((const char *)p, "0123456789"), nq = strspn((const char *)q, "0123456789");
             int order = np != nq ? (np < nq ? -1 : 1) : memcmp(p, q, np);
             if (order != 0)
                 return order;
@@ -1472,33 +1267,25 @@ static int in_ranges(unsigned long cp, const unsigned long (*ranges)[2], size_t 
     return 0;
 }
 
-/*
- * Says whether a code point, after the code point prev (0 at the start), would hide what a name is:
- * controls, bidirectional controls, format characters and spaces other than the ASCII one, which would
- * let a name pose as another ("photo\u202Egpj.exe", "a\u00A0b"). Joiners and variation selectors are
- * shown as they are only after a character that is not ASCII: emoji sequences and Persian words need
- * them there, while "invoice\u200D.pdf" must not pass for "invoice.pdf".
- */
+/* Says whether a code point after prev (0 at the start) would hide what a name is: controls, bidi controls, format
+   characters and spaces but ASCII's, which let a name pose as another ("photo\u202Egpj.exe"). Joiners and variation
+   selectors pass after a character not ASCII (emoji, Persian need them), not in "invoice\u200D.pdf". */
 static int is_hidden_char(unsigned long cp, unsigned long prev)
 {
     static const unsigned long hidden[][2] = {
         { 0x00, 0x1f }, { 0x7f, 0xa0 }, { 0xad, 0xad }, { 0x34f, 0x34f }, { 0x600, 0x605 }, { 0x61c, 0x61c },
-        { 0x6dd, 0x6dd }, { 0x70f, 0x70f }, { 0x890, 0x891 }, { 0x8e2, 0x8e2 }, { 0x115f, 0x1160 },
-        { 0x1680, 0x1680 }, { 0x17b4, 0x17b5 }, { 0x180b, 0x180f }, { 0x2000, 0x200b }, { 0x200e, 0x200f },
-        { 0x2028, 0x202f },
+        { 0x6dd, 0x6dd }, { 0x70f, 0x70f }, { 0x890, 0x891 }, { 0x8e2, 0x8e2 }, { 0x115f, 0x1160 }, { 0x1680, 0x1680 },
+        { 0x17b4, 0x17b5 }, { 0x180b, 0x180f }, { 0x2000, 0x200b }, { 0x200e, 0x200f }, { 0x2028, 0x202f },
         { 0x205f, 0x206f }, { 0x3000, 0x3000 }, { 0x3164, 0x3164 }, { 0xfeff, 0xfeff }, { 0xffa0, 0xffa0 },
-        { 0xfff9, 0xfffb }, { 0x110bd, 0x110bd }, { 0x110cd, 0x110cd }, { 0x13430, 0x1345f },
-        { 0x1bca0, 0x1bca3 }, { 0x1d173, 0x1d17a }, { 0xe0000, 0xe007f }
+        { 0xfff9, 0xfffb }, { 0x110bd, 0x110bd }, { 0x110cd, 0x110cd }, { 0x13430, 0x1345f }, { 0x1bca0, 0x1bca3 },
+        { 0x1d173, 0x1d17a }, { 0xe0000, 0xe007f }
     };
     static const unsigned long joining[][2] = { { 0x200c, 0x200d }, { 0xfe00, 0xfe0f }, { 0xe0100, 0xe01ef } };
     return in_ranges(cp, hidden, sizeof hidden / sizeof hidden[0]) ||
            (prev < 0x80 && in_ranges(cp, joining, sizeof joining / sizeof joining[0]));
 }
 
-/*
- * Decodes the UTF-8 sequence at s (n bytes left) strictly: no overlong forms, surrogates or values past
- * U+10FFFF. Returns its length and sets *cp, or returns 0 for a byte that starts no valid sequence.
- */
+/* Decodes the UTF-8 sequence at s strictly (no overlong form, surrogate or past U+10FFFF): its length, or 0. */
 static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
 {
     static const unsigned long min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
@@ -1517,11 +1304,8 @@ static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
     return len;
 }
 
-/*
- * Appends a file name for a page, HTML-escaped, so that it reads as what it is: invisible and reordering
- * characters become escapes (\u202E), bytes that are not UTF-8 \xHH, and so do spaces at either end;
- * marked (in <mark>) unless the text goes where markup cannot, as in a title. Each byte takes at most 19.
- */
+/* Appends a name HTML-escaped as what it is: hidden characters as \u202E, bytes not UTF-8 as \xHH, so too spaces
+   at either end, each in <mark> unless markup cannot go there (a title). Each byte takes at most 19. */
 static void put_visible_name(struct http_buf *b, const char *name, size_t n, int marked)
 {
     const unsigned char *s = (const unsigned char *)name;
@@ -1541,83 +1325,107 @@ static void put_visible_name(struct http_buf *b, const char *name, size_t n, int
     }
 }
 
-/* Appends a size for people: bytes below 1 KiB, else one decimal in the largest binary unit that fits. */
+/* Appends a size for people: bytes below 1 KiB, else one decimal, rounded, in the largest binary unit that fits. */
 static void put_size(struct http_buf *b, long long size)
 {
-    static const char units[][4] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-    unsigned long long n = size > 0 ? (unsigned long long)size : 0, unit = 1;
+    static const char units[][4] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    unsigned long long n = size > 0 ? (unsigned long long)size : 0, unit = 1024, tenths;
     int u = 0;
-    while (u < 6 && n / unit >= 1024) {
-        unit *= 1024;
-        u++;
-    }
-    if (u == 0) {
+    if (n < 1024) {
         http_buf_printf(b, "%llu B", n);
         return;
     }
-    unsigned long long whole = n / unit, tenths = ((n % unit) * 10 + unit / 2) / unit;
-    if (tenths == 10) {
-        whole++;
-        tenths = 0;
-    }
-    if (whole == 1024 && u < 6) {
-        whole = 1;
+    for (; u < 5 && n / unit >= 1024; u++)
+        unit *= 1024;
+    tenths = n / unit * 10 + ((n % unit) * 10 + unit / 2) / unit;
+    if (tenths >= 10240 && u < 5) { /* rounded up to 1024.0: 1.0 of the next unit */
+        tenths = 10;
         u++;
     }
-    http_buf_printf(b, "%llu.%llu %s", whole, tenths, units[u]);
+    http_buf_printf(b, "%llu.%llu %s", tenths / 10, tenths % 10, units[u]);
 }
 
-/*
- * Writes the start of a directory listing for a clean path, with a ../ row except at the root. Its
- * small stylesheet fixes the Size and Modified columns' widths and wraps long names inside theirs, so
- * no name pushes a column off a phone's screen.
- */
-void http_format_listing_top(struct http_buf *b, const char *path)
+/* Reads a listing's order from Apache's query (after '?'): C=N|M|S, O=A|D, by ';' or '&'; other parts pass over. */
+struct http_order http_listing_order(const char *query, size_t len)
+{
+    struct http_order order = { 'N', 0 };
+    for (size_t i = 0; i < len; i++) {
+        size_t start = i;
+        while (i < len && query[i] != ';' && query[i] != '&')
+            i++;
+        if (i - start != 3 || query[start + 1] != '=')
+            continue;
+        if (query[start] == 'C' && memchr("NMS", query[start + 2], 3) != NULL)
+            order.column = query[start + 2];
+        else if (query[start] == 'O' && (query[start + 2] == 'A' || query[start + 2] == 'D'))
+            order.descending = query[start + 2] == 'D';
+    }
+    return order;
+}
+
+/* Orders entries: folders first, then by the column (folders by name), then name; descending reverses it. Total. */
+int http_entry_compare(const struct http_entry *a, const struct http_entry *b, struct http_order order)
+{
+    int c = 0;
+    if (!a->is_dir != !b->is_dir)
+        return a->is_dir ? -1 : 1;
+    if (order.column == 'M')
+        c = (a->mtime > b->mtime) - (a->mtime < b->mtime);
+    else if (order.column == 'S' && !a->is_dir)
+        c = (a->size > b->size) - (a->size < b->size);
+    c = c != 0 ? c : http_name_compare(a->name, b->name);
+    return order.descending ? -c : c;
+}
+
+/* Writes a listing's start, ../ but at the root; its stylesheet keeps long names from pushing columns off a phone.
+   A column head links to the listing by it, ascending, or reversed for the current one, which an arrow marks. */
+void http_format_listing_top(struct http_buf *b, const char *path, struct http_order order)
 {
     PUT(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Index of ");
     put_visible_name(b, path, strlen(path), 0);
     PUT(b, "</title>\n<style>\n"
            "body{font:15px/1.4 system-ui,sans-serif;margin:1rem;color:#222;background:#fff}\n"
-           "h1{font-size:1.25rem;overflow-wrap:anywhere}\n"
-           "table{width:100%;border-collapse:collapse;table-layout:fixed}\n"
-           "th,td{padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}\n"
-           "th{border-bottom:1px solid #ccc}\n"
-           "td a{white-space:pre-wrap}\n"
-           ".size{width:6.5rem;text-align:right}\n"
-           ".time{width:11.5rem;white-space:nowrap;font-variant-numeric:tabular-nums}\n"
-           "tr:nth-child(even) td{background:#f4f4f4}\n"
-           "a{color:#0645ad;text-decoration:none}\na:hover{text-decoration:underline}\n"
-           "mark{background:#fde68a;color:#000;font-family:monospace;white-space:nowrap}\n"
-           "@media (max-width:32rem){body{margin:.5rem}th,td{padding:.3rem}td.size,td.time{font-size:.8rem}"
-           ".size{width:4.6rem}.time{width:5.6rem;white-space:normal}}\n"
-           "</style></head>\n<body><h1>Index of ");
+           "mark{background:#fde68a;color:#000;font-family:monospace;white-space:nowrap}\nh1{font-size:1.25rem}\n"
+           ".time{width:11.5rem;white-space:nowrap;font-variant-numeric:tabular-nums}\ntd a{white-space:pre-wrap}\n"
+           "th,td{padding:.3rem .5rem;text-align:left;vertical-align:top}\n.size{width:6.5rem;text-align:right}\n"
+           "table{width:100%;border-collapse:collapse;table-layout:fixed}\ntr:nth-child(even) td{background:#f4f4f4}\n"
+           "a{color:#0645ad;text-decoration:none}\nth{border-bottom:1px solid #ccc}\nh1,th,td{overflow-wrap:anywhere}\n"
+           "a:hover{text-decoration:underline}\n"
+           "@media (max-width:32rem){body{margin:.5rem}th,td{padding:.3rem}.size,.time{font-size:.8rem}"
+           ".size{width:4.6rem}.time{width:5.6rem;white-space:normal}}\n</style></head>\n<body><h1>Index of ");
     put_visible_name(b, path, strlen(path), 1);
-    PUT(b, "</h1>\n<table>\n<tr><th class=\"name\">Name</th><th class=\"size\">Size</th>"
-           "<th class=\"time\">Modified</th></tr>\n");
+    PUT(b, "</h1>\n<table>\n<tr>");
+    for (int i = 0; i < 3; i++) {
+        static const char *const class_name[3] = { "name", "size", "time" };
+        static const char *const label[3] = { "Name", "Size", "Modified" };
+        int current = order.column == "NSM"[i];
+        http_buf_printf(b, "<th class=\"%s\"%s><a href=\"?C=%c;O=%c\">%s%s</a></th>", class_name[i],
+                        !current ? "" : order.descending ? " aria-sort=\"descending\"" : " aria-sort=\"ascending\"",
+                        "NSM"[i], current && !order.descending ? 'D' : 'A', label[i],
+                        !current ? "" : order.descending ? " \xe2\x96\xbc" : " \xe2\x96\xb2"); /* U+25BC, U+25B2 */
+    }
+    PUT(b, "</tr>\n");
     if (strcmp(path, "/") != 0)
         PUT(b, "<tr><td><a href=\"../\">../</a></td><td class=\"size\">-</td><td class=\"time\"></td></tr>\n");
 }
 
-/*
- * Writes one listing row: the link (percent-encoded), the name as people should see it, the size for
- * people with the exact bytes in its title ("-" for a directory), and the modification time in UTC.
- */
-void http_format_listing_row(struct http_buf *b, const char *name, int is_dir, long long size, time_t mtime)
+/* Writes a listing row: the link, the name as people should see it, the size (bytes in its title), the time in UTC. */
+void http_format_listing_row(struct http_buf *b, const struct http_entry *e)
 {
-    struct tm tm = utc(mtime);
-    size_t n = strlen(name);
+    struct tm tm = utc(e->mtime);
+    size_t n = strlen(e->name);
     PUT(b, "<tr><td><a href=\"./");
-    http_buf_url(b, name, n);
-    put_str(b, is_dir ? "/\">" : "\">");
-    put_visible_name(b, name, n, 1);
-    if (is_dir) {
+    http_buf_url(b, e->name, n);
+    put_str(b, e->is_dir ? "/\">" : "\">");
+    put_visible_name(b, e->name, n, 1);
+    if (e->is_dir) {
         PUT(b, "/</a></td><td class=\"size\">-");
     } else {
         PUT(b, "</a></td><td class=\"size\" title=\"");
-        put_number(b, size);
-        put_str(b, size == 1 ? " byte\">" : " bytes\">");
-        put_size(b, size);
+        put_number(b, "", e->size);
+        put_str(b, e->size == 1 ? " byte\">" : " bytes\">");
+        put_size(b, e->size);
     }
     http_buf_printf(b, "</td><td class=\"time\">%04d-%02d-%02d %02d:%02d UTC</td></tr>\n", tm.tm_year + 1900,
                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
@@ -1627,4 +1435,15 @@ void http_format_listing_row(struct http_buf *b, const char *name, int is_dir, l
 void http_format_listing_end(struct http_buf *b)
 {
     PUT(b, "</table>\n</body></html>\n");
+}
+
+/* Writes the status text (-S) byte for byte as nginx's stub_status, for what reads that; full adds the loop's. */
+void http_format_status(struct http_buf *b, const struct http_loop_status *st, int full)
+{
+    http_buf_printf(b, "Active connections: %lld \nserver accepts handled requests\n %llu %llu %llu \n"
+                       "Reading: %d Writing: %d Waiting: %d \n", (long long)st->reading + st->writing + st->waiting,
+                    st->accepts, st->handled, st->requests, st->reading, st->writing, st->waiting);
+    if (full)
+        http_buf_printf(b, "select() rounds: %llu\nparked: %d\nclosing: %d\nlistings being built: %d\n", st->rounds,
+                        st->parked, st->closing, st->building);
 }

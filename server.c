@@ -7,7 +7,9 @@
 #define USE_SIZED_SETS 1  /* select() takes descriptor sets larger than FD_SETSIZE */
 #define USE_GETIFADDRS 1  /* getifaddrs(): the startup lines list every interface's address */
 #define USE_SETGROUPS 1   /* setgroups(): started as root, drop root's supplementary groups too */
+#define USE_OUTQ 1        /* ioctl(TIOCOUTQ): the bytes a socket has not yet delivered, for a close without linger */
 #include <grp.h>
+#include <sys/ioctl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <sys/sendfile.h>
@@ -29,8 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -41,6 +43,10 @@
 #define TIMEOUT_DEFAULT 10            /* seconds for -t */
 #define SLICE_BYTES (2048 * 1024)     /* bytes one connection may send in its turn of a round */
 #define TURN_REQUESTS 16              /* requests one connection may have answered in its turn */
+#define LISTING_READ_STEP 128         /* folder entries read and looked at in one turn (a sorted run) */
+#define LISTING_ROW_STEP 256          /* listing rows written in one turn */
+#define LISTING_TTL_MS 1000           /* a finished listing is shared this long; sizes and times change unseen */
+#define NAME_BLOCK (64 * 1024)        /* bytes of entry names a listing keeps per block */
 #define PARK_AFTER_MS 100             /* a connection waiting to read, quiet this long, is parked */
 #define FULL_ROUND_MS 30              /* while others are busy, parked connections are watched this often */
 #define LINGER_MS 2000                /* how long a closing connection drains unread input */
@@ -48,15 +54,15 @@
 #define OUTPUT_QUEUE (64 * 1024)      /* bytes of log or trace waiting for a slow stdout or stderr */
 #define FINAL_FLUSH_MS 1000           /* at exit, how long the log and trace wait for a slow reader */
 #define STOPPED_LINE_MAX 256          /* bytes of the Stopped summary line */
-#define COPY_BYTES (64 * 1024)        /* a file copied through user space (no sendfile) goes this much a call */
+#define COPY_BYTES (64 * 1024)        /* a file copied through user space goes this much a call */
 #define SPARE_BUFFERS 16              /* free connection buffers kept for reuse; more are freed */
 #define SPARE_IDLE_MS 1000            /* spare buffers unused this long are freed too */
-#define CACHE_FILES 64                /* small files and listings kept in memory */
+#define CACHE_FILES 64                /* small files kept in memory */
 #define CACHE_WAYS 4                  /* slots a path may take: CACHE_FILES / CACHE_WAYS sets of them */
 #define CACHE_FILE_MAX (64 * 1024)    /* largest file kept in memory */
 #define CACHE_PATH_MAX 256            /* longest path of a file kept in memory */
 #define CACHE_SETTLE 2                /* seconds a file must be unchanged before it is kept in memory */
-#define LISTING_TTL_MS 1000           /* a kept listing is rebuilt after this, so its sizes and times stay fresh */
+#define NOTES_KEPT 64                 /* files whose 403 was explained on stderr, remembered so as not to repeat */
 #define FILE_SHARE 4                  /* 1/FILE_SHARE of the spare descriptors is kept for open files */
 #define TRANSIENT_FDS 2               /* descriptors a request may hold briefly: a directory and its index */
 #define FD_PROBE_MAX 65536            /* descriptors inherited at start are looked for below this */
@@ -65,29 +71,26 @@
 #define BACKLOG 65535                 /* clients waiting to be accepted; the kernel lowers it to its maximum */
 #define TABLE_MIN 1024                /* slots in the first connection table; it doubles as descriptors rise */
 #define ADDR_TEXT_MAX 64              /* a numeric IPv6 address with a scope name */
-#define PATH_TEXT_MAX (HTTP_HEAD_MAX + 16) /* a decoded target, with room for "index.html" and ".gz" */
+#define PATH_TEXT_MAX (HTTP_HEAD_MAX + 16) /* a decoded target, with room for "index.html" and ".zst" */
 #define PORT_TEXT_MAX 8
 #define MAX_AGE_MAX 31536000          /* largest -m: a year, the most RFC 9111 advises */
 #define USERS_FILE_MAX (64 * 1024)    /* largest -a file */
 #define DEFAULT_USER "nobody"         /* started as root, the server runs as this user unless -u says */
+#ifndef DEFAULT_ROOT
+#define DEFAULT_ROOT "./public"       /* the demo site of the source tree; make install builds with "." */
+#endif
 
-/*
- * A connection's life. Every state but FREE has a queue of its connections, oldest first, and a time
- * limit counted from when a connection entered the queue, so due deadlines are found at the queues' heads.
- * READING -> SENDING_MEMORY -> SENDING_FILE -> IDLE (keep-alive) -> READING ..., or CLOSING.
- */
+/* A connection's life: IDLE -> READING -> SENDING -> IDLE (keep-alive) | READING (pipelined) | CLOSING. */
 enum conn_state {
     CONN_FREE,            /* no connection on this descriptor */
-    CONN_IDLE,            /* kept alive between requests, no byte of the next one in hand */
-    CONN_READING,         /* a request is due: the connection is new, or part of a head has arrived */
-    CONN_SENDING_MEMORY,  /* sending the head, and a body held in memory (page, listing, cached file) */
-    CONN_SENDING_FILE,    /* sending a body from an open file */
+    CONN_IDLE,            /* open, nothing of a request in hand: between requests, or new */
+    CONN_READING,         /* part of a request is in hand */
+    CONN_SENDING,         /* answering: the head, then the body, from memory, a file or a listing being built */
     CONN_CLOSING,         /* sending side shut down; draining what the client still sends */
     CONN_STATES
 };
 
-static const char *const state_names[CONN_STATES] = { "free", "idle", "reading", "sending from memory",
-                                                      "sending file", "closing" };
+static const char *const state_names[CONN_STATES] = { "free", "idle", "reading", "sending", "closing" };
 
 /* A connection's request bytes and response head, lent from a pool only while a request is in hand. */
 struct buffer {
@@ -96,10 +99,53 @@ struct buffer {
     char in[HTTP_HEAD_MAX];  /* the parser refuses a head that would not fit, so in[] never overflows */
 };
 
-/* A body held in memory (a directory listing, a cached file), shared by every response that sends it. */
+/* Bytes in memory shared by every response that sends them: a cached file, a finished listing, a page of text. */
 struct blob {
     size_t refs, len;
-    char data[];
+    char *data;
+};
+
+/* A block of entry names; a listing's names stay put in these while its entry array grows. */
+struct name_block {
+    struct name_block *next;
+    size_t used;
+    char data[NAME_BLOCK];
+};
+
+/*
+ * A folder's listing, built a bounded step per turn: entries are read LISTING_READ_STEP at a time, each
+ * run sorted as it comes, then the runs merged through a heap as rows are written. Requests for the same
+ * folder in the same order share it while it builds or is fresh; a rebuild that comes out the same as a
+ * page still being sent shares that page, so slow readers hold one copy however often it is rebuilt.
+ */
+struct listing {
+    struct listing *next;       /* in the server's list of live listings */
+    size_t refs;                /* responses waiting for it or sending it, and one while it is fresh */
+    int fresh;                  /* holds that reference: shared with new requests until LISTING_TTL_MS */
+    char *path;                 /* the folder's clean path, with its trailing slash */
+    struct http_order order;
+    struct stat dir;            /* the folder when the build began: a change makes a new build */
+    long long done_at;          /* monotonic ms it was finished; 0 while it is built */
+    int failed;                 /* the folder could not be read: its readers get 500 */
+    DIR *stream;                /* open while entries are read */
+    struct http_entry *entry;   /* the entries, in sorted runs of LISTING_READ_STEP */
+    size_t count, cap;
+    struct name_block *names;
+    size_t *heap, heap_len;     /* runs, by their next entry: the merge's state */
+    size_t *run_next;           /* each run's next entry */
+    struct http_buf html;       /* the page so far */
+    struct blob *twin;          /* an earlier build's page that this one has matched byte for byte so far */
+    size_t compared;            /* how far */
+    struct blob *blob;          /* the page, once finished: the twin's, when they are the same */
+};
+
+/* A response body: bytes in memory, an open file, or a listing still being built; sent a bounded step a turn. */
+struct body {
+    struct blob *blob;          /* bytes in memory, or NULL */
+    struct listing *listing;    /* the listing whose page the blob is, or which is still being built; or NULL */
+    int fd;                     /* an open file, or -1 */
+    int copy;                   /* the file goes through user space (pread and write), not sendfile() */
+    off_t off, end;             /* the bytes still to send: [off, end) of the blob or the file */
 };
 
 /* One client connection, allocated when it opens; the table finds it by its socket. */
@@ -110,47 +156,25 @@ struct conn {
     long long since;         /* monotonic ms it entered the queue; its deadline is since + the state's limit */
     int parked;              /* quiet for PARK_AFTER_MS: watched only in full rounds */
     int pending;             /* listed for a turn next round: a request was left over when its turn ended */
+    int loopback;            /* the client is on this machine: files are copied, not sent with sendfile() */
     unsigned long long turn; /* the round of its last turn */
     int keep_alive;          /* serve another request after this response */
-    int from_memory;         /* answered from the cache, no file opened (for the trace) */
-    int copy_file;           /* sendfile() refused this file: it is copied through user space */
-    int file;                /* body file, or -1 */
-    off_t file_off, file_end;
-    struct blob *blob;       /* a body held in memory, or NULL */
-    const char *mem;         /* the part of blob->data to send */
-    size_t mem_len;
     struct buffer *buf;      /* NULL while idle between requests */
-    size_t reply_head_len;   /* bytes of out[] that are the response head; a short page may follow */
-    size_t out_len;          /* bytes of out[] to send */
-    size_t sent;             /* bytes of out[] and mem sent */
-    enum http_status status; /* for the access log */
-    long long body_sent;
-    long long response_size, response_sent; /* head and body, for the trace */
-    struct http_request req;
     size_t in_len;           /* request bytes in in[] */
+    struct http_request req;
+    size_t head_len, head_sent; /* the response head in out[] (a short page may follow), and how much is sent */
+    size_t page_at;          /* where that page starts in out[]: its bytes count as body in the log */
+    struct body body;
+    enum http_status status; /* for the access log; 0 once logged */
+    long long body_sent, response_size, response_sent; /* for the log and the trace */
+    const char *origin;      /* where the answer came from, for the trace: " from memory" or "" */
     char peer[ADDR_TEXT_MAX], peer_port[PORT_TEXT_MAX];
 };
 
-/* A state's connections, oldest first; those before park are parked. */
+/* A state's connections, oldest first, so due deadlines are at its head; those before park are parked. */
 struct queue {
     struct conn *head, *tail, *park;
     int count;
-};
-
-/*
- * A response decided before any byte of it is sent: the fields of its head and where its body comes from.
- * conn_decide fills it; conn_start takes it over and begins sending.
- */
-struct reply {
-    struct http_response head;
-    int page;                /* the body is a generated page naming the status (an error, a redirect) */
-    struct blob *blob;       /* a body held in memory (the reply owns one reference), or NULL */
-    size_t mem_off, mem_len;
-    int file;                /* a body read from this open file (the reply owns it), or -1 */
-    off_t file_off, file_end;
-    size_t generated;        /* bytes built to decide it (a new listing), counted against the turn */
-    int from_memory;
-    char etag[HTTP_ETAG_SIZE], last_modified[HTTP_DATE_SIZE], location[HTTP_LOCATION_MAX]; /* last: see conn_decide */
 };
 
 #ifdef USE_SIZED_SETS
@@ -168,42 +192,52 @@ struct fdset {
 #define SET_CAPACITY FD_SETSIZE
 #endif
 
-/* Output the loop never waits for: text queues here and is written when the descriptor takes it. */
+/* The loop's sets: the master sets, kept up to date as connections change state, and this round's copies. */
+enum { WANT_READ, WANT_WRITE, PARKED_READ, READY_READ, READY_WRITE, SETS };
+
+/* Output the loop never waits for: lines queue here and are written when the descriptor takes them. */
 struct output {
-    int fd;
-    int nonblocking;              /* a pipe or socket, switched to O_NONBLOCK; restored at exit */
-    int flags;                    /* its file status flags before that */
+    int fd;                       /* a pipe, a socket or a file, made non-blocking; a terminal reopened so */
+    int own_fd;                   /* fd is the terminal reopened on its own: closed at exit */
+    int flags;                    /* the shared descriptor's flags before O_NONBLOCK, restored at exit; -1: none */
+    const char *name;             /* what it carries, for the one note on a failure */
+    struct output *report;        /* where that note goes; NULL: nowhere (stderr itself) */
+    int failed;                   /* that note was given */
     size_t len;
-    unsigned long long dropped;   /* lines lost because the reader fell behind */
+    unsigned long long dropped;   /* lines lost: the queue was full, or the descriptor refused them */
     char buf[OUTPUT_QUEUE];
 };
 
 /*
- * A small file, or a directory listing, kept in memory. A file is checked with one stat (and one of
- * FILE.gz) in the first select() round that uses it; requests within one round are simultaneous, so that
- * is as fresh as reading it. File times come from a coarse clock, so only a file unchanged for
- * CACHE_SETTLE seconds is kept: any later change then shows in its change time. A listing is checked
- * the same way against its directory, and rebuilt after LISTING_TTL_MS, since its files' sizes and
- * times can change without the directory changing.
+ * A small file kept in memory, with every representation a client may get and what http_decide needs to
+ * know of them. It is checked by one stat of each name in the first round that uses it: requests within
+ * a round are simultaneous, so that is as fresh as reading it. File times come from a coarse clock, so
+ * only files unchanged for CACHE_SETTLE seconds are kept: a later change shows in the change time.
  */
 struct cached {
-    char path[CACHE_PATH_MAX];    /* a listing's path ends with '/' */
-    int listing;                  /* a directory listing: no validators, no ranges, no gzip */
+    char path[CACHE_PATH_MAX];
     unsigned long long round;     /* the round it was last found unchanged in */
-    long long made;               /* monotonic ms it was read or built */
-    struct stat st, gz;           /* the file (or directory) when read, and its .gz sibling */
-    int has_gz, gz_usable;        /* the sibling exists; and is not older, so a gzip client gets it */
-    const char *type;
-    char etag[HTTP_ETAG_SIZE], last_modified[HTTP_DATE_SIZE];
-    struct blob *blob;            /* NULL: the slot is empty */
     unsigned long long used;      /* when it was last found or put: the set's least recently used goes first */
+    struct stat st[HTTP_CODINGS]; /* the file and its siblings as read; st_nlink 0 where there is none */
+    struct http_found found;
+    struct blob *blob[HTTP_CODINGS];
+};
+
+/* A turn's allowance: requests answered and bytes sent (or made) before the next connection's turn. */
+struct budget {
+    size_t bytes;
+    int requests;
 };
 
 struct server {
     int listen_fd, root_fd;
-    int files_above;               /* portable build: body files move above FD_SETSIZE, leaving the low numbers to sockets */
+    const char *single;            /* serving one file: its name in the root's folder; NULL: a folder */
+    const char *status_path;       /* -S: the path that answers the loop's status; NULL: none */
+    const char *user_name;         /* who the server runs as, for the 403 notes */
+    int dropped_root;              /* started as root, it became user_name */
+    int files_above;               /* portable build: files move above FD_SETSIZE, leaving the low numbers to sockets */
     long long timeout_ms;
-    int max_conns, listings, quiet, verbose, spa;
+    int max_conns, list_folders, quiet, verbose, spa;
     char extra_fields[HTTP_EXTRA_FIELDS_MAX]; /* the -H lines, on every response */
     char cache_control[32];        /* on every file and listing: no-cache, or -m's max-age */
     struct secret {
@@ -211,33 +245,38 @@ struct server {
         size_t len;
     } *user;
     int user_count;                /* users of the -a file; 0: no authentication */
-    char *users_text;
+    char *users_text, *mime_text;
+    struct http_mime mime;         /* /etc/mime.types, read once at start */
     int conns, fd_end;             /* open connections; one past the highest socket in use */
     long long now;                 /* monotonic ms, read once per round */
     long long started;             /* monotonic ms at start, for the trace */
     long long full_round;          /* when select() last watched the parked connections too */
     long long accept_resume;       /* after EMFILE: no accept() before this time */
-    unsigned long long requests, bytes;
+    unsigned long long accepts, handled, requests, bytes;
     time_t date_second;
     char date[HTTP_DATE_SIZE], log_date[HTTP_LOG_DATE_SIZE];
-    struct output log, trace;      /* stdout: the access log; stderr: the -v trace */
-    struct http_mime mime;         /* /etc/mime.types, read once at start */
+    struct output log, err;        /* stdout: the access log; stderr: the -v trace and notes */
+    char round_line[256];          /* -v: this round's line, written before its first event */
+    size_t round_line_len;         /* 0 once written, or when there is none */
+    unsigned long long quiet_rounds; /* -v: rounds not shown since the last one that was: nothing ready or done */
     struct buffer *free_buffers;   /* the pool */
     int spare_buffers;             /* how many it holds */
     long long pool_used;           /* when a buffer last went in or out of it */
     unsigned long long round;      /* select() rounds so far */
     struct cached cache[CACHE_FILES];
     unsigned long long cache_uses; /* the cache's clock: one tick per slot found or filled */
+    struct listing *listings;      /* every live listing: building, fresh, or still being sent */
+    int building;                  /* listings being built */
+    unsigned long noted[NOTES_KEPT]; /* hashes of files whose 403 was explained */
+    int noted_next;
     char drain[HTTP_HEAD_MAX];     /* where closing connections' unread input is thrown away */
-    char *mime_text;
+    char copy[COPY_BYTES];         /* where a file copied through user space passes */
     struct queue queue[CONN_STATES];
     int parked;                    /* connections parked, in all queues */
     int table_size;                /* slots in conn[] and in the sets; pending[] holds twice as many */
     struct conn **conn;            /* indexed by socket descriptor; NULL where none is open */
     struct conn *closed;           /* closed this round: freed at its end, when no turn can still hold them */
-    struct fdset want_read, want_write, parked_read; /* kept up to date as connections change state */
-    struct fdset ready_read, ready_write;            /* this round's copies, which select() overwrites */
-#define SETS 5                                       /* the five above, as server_sets lists them */
+    struct fdset set[SETS];
     int *pending;                  /* connections with a request left over for their next turn */
     int pending_count;
 };
@@ -245,7 +284,7 @@ struct server {
 static struct server server;
 static volatile sig_atomic_t stop_requested;
 
-/* Records SIGINT or SIGTERM; the loop sees it when pselect() returns. */
+/* Records a stop signal (INT, TERM, HUP); the loop sees it when pselect() returns. */
 static void on_stop_signal(int sig)
 {
     stop_requested = sig;
@@ -275,16 +314,11 @@ static int fdset_resize(struct fdset *set, int old_size, int new_size)
     return 1;
 }
 
-/* Puts fd in a set (our own bit arithmetic: glibc's FD_SET aborts past FD_SETSIZE when fortified). */
-static void fdset_add(struct fdset *set, int fd)
+/* Puts fd in a set, or takes it out (our own bit arithmetic: glibc's FD_SET aborts past FD_SETSIZE when fortified). */
+static void fdset_put(struct fdset *set, int fd, int in)
 {
-    set->word[fd / SET_WORD_BITS] |= 1UL << (fd % SET_WORD_BITS);
-}
-
-/* Takes fd out of a set. */
-static void fdset_remove(struct fdset *set, int fd)
-{
-    set->word[fd / SET_WORD_BITS] &= ~(1UL << (fd % SET_WORD_BITS));
+    unsigned long bit = 1UL << (fd % SET_WORD_BITS);
+    set->word[fd / SET_WORD_BITS] = in ? set->word[fd / SET_WORD_BITS] | bit : set->word[fd / SET_WORD_BITS] & ~bit;
 }
 
 /* Says whether fd is in a set. */
@@ -340,16 +374,13 @@ static int fdset_resize(struct fdset *set, int old_size, int new_size)
     return new_size <= FD_SETSIZE;
 }
 
-/* Puts fd (below FD_SETSIZE, as the table guarantees) in a set. */
-static void fdset_add(struct fdset *set, int fd)
+/* Puts fd (below FD_SETSIZE, as the table guarantees) in a set, or takes it out. */
+static void fdset_put(struct fdset *set, int fd, int in)
 {
-    FD_SET(fd, &set->bits);
-}
-
-/* Takes fd out of a set. */
-static void fdset_remove(struct fdset *set, int fd)
-{
-    FD_CLR(fd, &set->bits);
+    if (in)
+        FD_SET(fd, &set->bits);
+    else
+        FD_CLR(fd, &set->bits);
 }
 
 /* Says whether fd is in a set. */
@@ -388,35 +419,17 @@ static void fdset_free(struct fdset *set)
 }
 #endif
 
-/* Writes what the queue holds as far as its descriptor takes it without blocking. */
-static void output_flush(struct output *q)
+/* Counts the lines in n bytes: what a failed write loses. */
+static unsigned long long count_lines(const char *p, size_t n)
 {
-    size_t done = 0;
-    if (q->len == 0)
-        return;
-    while (done < q->len) {
-        ssize_t n = write(q->fd, q->buf + done, q->len - done);
-        if (n > 0) {
-            done += (size_t)n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else {
-            if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-                done = q->len; /* the reader is gone: nothing to keep */
-            break;
-        }
-    }
-    q->len -= done;
-    memmove(q->buf, q->buf + done, q->len);
+    unsigned long long lines = 0;
+    for (const char *end = p + n; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+        lines++;
+    return lines;
 }
 
 /* Gives a buffer over the queue's free space, flushing first when less than need bytes are free. */
-static struct http_buf output_space(struct output *q, size_t need)
-{
-    if (sizeof q->buf - q->len < need)
-        output_flush(q);
-    return (struct http_buf){ q->buf + q->len, 0, sizeof q->buf - q->len, 0 };
-}
+static struct http_buf output_space(struct output *q, size_t need);
 
 /* Keeps a line written into output_space, or counts it as dropped when it did not fit. */
 static void output_commit(struct output *q, const struct http_buf *b)
@@ -427,64 +440,136 @@ static void output_commit(struct output *q, const struct http_buf *b)
         q->len += b->len;
 }
 
-/* Sets up a queue on fd; pipes and sockets become non-blocking so a stalled reader cannot stop the loop. */
-static void output_open(struct output *q, int fd)
+/*
+ * Writes what the queue holds as far as its descriptor takes it without blocking. A descriptor that
+ * refuses it (a full disk, EIO, a reader gone) loses what is queued: counted, and said once on stderr.
+ */
+static void output_flush(struct output *q)
 {
-    struct stat st;
-    q->fd = fd;
-    if (fstat(fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
-        return;
-    q->flags = fcntl(fd, F_GETFL);
-    q->nonblocking = q->flags >= 0 && fcntl(fd, F_SETFL, q->flags | O_NONBLOCK) == 0;
+    size_t done = 0;
+    while (done < q->len) {
+        ssize_t n = write(q->fd, q->buf + done, q->len - done);
+        if (n > 0 || (n < 0 && errno == EINTR)) {
+            done += n > 0 ? (size_t)n : 0;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        const char *why = n < 0 ? strerror(errno) : "no progress";
+        q->dropped += count_lines(q->buf + done, q->len - done);
+        if (!q->failed && q->report != NULL) {
+            struct http_buf b = output_space(q->report, 256);
+            http_buf_printf(&b, "server: cannot write the %s: %s; its lines are dropped and counted (make room for "
+                                "it, or run with -q)\n", q->name, why);
+            output_commit(q->report, &b);
+        }
+        q->failed = 1;
+        done = q->len;
+    }
+    q->len -= done;
+    memmove(q->buf, q->buf + done, q->len);
+}
+
+static struct http_buf output_space(struct output *q, size_t need)
+{
+    if (sizeof q->buf - q->len < need)
+        output_flush(q);
+    return (struct http_buf){ q->buf + q->len, 0, sizeof q->buf - q->len, 0 };
 }
 
 /*
- * Writes the queue until no more than keep bytes are left, waiting for a slow reader until the deadline
- * (monotonic ms) at most: at exit, so that whole lines and the Stopped summary arrive.
+ * Sets up a queue on fd so that a stalled reader cannot stop the loop: a terminal is opened again on a
+ * descriptor of its own, made non-blocking (Ctrl-S, or an ssh session that stalls, then only fills the
+ * queue); a pipe or socket is made non-blocking, its flags restored at exit. A file is written as it is.
  */
-static void output_drain(struct output *q, size_t keep, long long deadline)
+static void output_open(struct output *q, int fd, const char *name, struct output *report)
+{
+    struct stat st;
+    const char *tty = isatty(fd) ? ttyname(fd) : NULL;
+    *q = (struct output){ .fd = fd, .flags = -1, .name = name, .report = report };
+    if (tty != NULL && (q->fd = open(tty, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) >= 0) {
+        q->own_fd = 1;
+        return;
+    }
+    q->fd = fd;
+    if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode)) &&
+        (q->flags = fcntl(fd, F_GETFL)) >= 0 && fcntl(fd, F_SETFL, q->flags | O_NONBLOCK) < 0)
+        q->flags = -1;
+}
+
+/* Says whether a queue waits for its reader: then select() watches its descriptor for writing. */
+static int output_waiting(const struct output *q)
+{
+    return q->len > 0 && (q->own_fd || q->flags >= 0);
+}
+
+/* Writes the queue, waiting for a slow reader until the deadline (monotonic ms) at most: at exit. */
+static void output_drain(struct output *q, long long deadline)
 {
     output_flush(q);
-    for (long long left; q->nonblocking && q->len > keep && (left = deadline - clock_ms()) > 0; output_flush(q)) {
+    for (long long left; output_waiting(q) && (left = deadline - clock_ms()) > 0; output_flush(q)) {
         fd_set writable;
         struct timeval tv = { (time_t)(left / 1000), (suseconds_t)(left % 1000 * 1000) };
         FD_ZERO(&writable);
-        FD_SET(q->fd, &writable); /* 1 or 2: below FD_SETSIZE */
+        FD_SET(q->fd, &writable); /* opened at start: below FD_SETSIZE */
         if (select(q->fd + 1, NULL, &writable, NULL, &tv) < 0 && errno != EINTR)
             break;
     }
 }
 
 /*
- * Restores the descriptor's flags. Two queues on one pipe share its flags: they are closed in the
- * reverse order of opening, so the first one's saved flags, from before the server touched them, are left.
+ * Counts what is still queued as dropped, and gives the descriptor back as it was found. Two queues on
+ * one pipe share its flags: they are closed in the reverse order of opening, so the saved flags from
+ * before the server touched them are the ones left.
  */
 static void output_close(struct output *q)
 {
-    if (q->nonblocking && fcntl(q->fd, F_SETFL, q->flags) < 0)
+    q->dropped += count_lines(q->buf, q->len);
+    q->len = 0;
+    if (q->own_fd)
+        close(q->fd);
+    else if (q->flags >= 0 && fcntl(q->fd, F_SETFL, q->flags) < 0)
         fprintf(stderr, "server: fcntl: %s\n", strerror(errno));
 }
 
-/* Says whether a queue waits for its reader: then select() watches its descriptor for writing. */
-static int output_waiting(const struct output *q)
-{
-    return q->nonblocking && q->len > 0;
-}
-
-/* Queues one line of the teaching trace for stderr when -v is on. */
-static void trace(struct server *s, const char *fmt, ...)
+/* Queues one line (printf-formatted) on stderr, for notes and the trace; never waits for the reader. */
+static void note(struct server *s, const char *fmt, ...)
 {
     va_list ap;
-    if (!s->verbose)
-        return;
-    struct http_buf b = output_space(&s->trace, 512);
+    struct http_buf b = output_space(&s->err, 1024);
     va_start(ap, fmt);
     int n = vsnprintf(b.data, b.cap, fmt, ap);
     va_end(ap);
     b.overflow = n < 0 || (size_t)n >= b.cap;
     b.len = b.overflow ? 0 : (size_t)n;
     http_buf_put(&b, "\n", 1);
-    output_commit(&s->trace, &b);
+    output_commit(&s->err, &b);
+}
+
+/* Queues this round's -v line when it has not been yet, after a summary of the quiet rounds before it. */
+static void trace_round_line(struct server *s)
+{
+    if (s->round_line_len == 0)
+        return;
+    if (s->quiet_rounds > 0)
+        note(s, "... %llu round%s with nothing ready", s->quiet_rounds, s->quiet_rounds == 1 ? "" : "s");
+    note(s, "%.*s", (int)s->round_line_len, s->round_line);
+    s->quiet_rounds = 0;
+    s->round_line_len = 0;
+}
+
+/* Queues one event line of the teaching trace (-v) on stderr, after the line of the round it happened in. */
+static void trace(struct server *s, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    if (!s->verbose)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    trace_round_line(s);
+    note(s, "%s", line);
 }
 
 /* Reads the clocks and reformats the Date strings only when the second changes. */
@@ -499,24 +584,25 @@ static void server_tick(struct server *s)
     }
 }
 
-/* Makes a blob holding a copy of len bytes (data may be NULL: filled by the caller); NULL without memory. */
-static struct blob *blob_new(const char *data, size_t len)
+/* Makes a blob that takes over len bytes at data (malloc'd); NULL, with data freed, without memory. */
+static struct blob *blob_new(char *data, size_t len)
 {
-    struct blob *b = malloc(sizeof *b + len);
-    if (b != NULL) {
-        b->refs = 1;
-        b->len = len;
-        if (data != NULL)
-            memcpy(b->data, data, len);
+    struct blob *b = data != NULL ? malloc(sizeof *b) : NULL;
+    if (b == NULL) {
+        free(data);
+        return NULL;
     }
+    *b = (struct blob){ 1, len, data };
     return b;
 }
 
 /* Drops one reference to a blob; the last one frees it. */
 static void blob_release(struct blob *b)
 {
-    if (b != NULL && --b->refs == 0)
+    if (b != NULL && --b->refs == 0) {
+        free(b->data);
         free(b);
+    }
 }
 
 /* Lends c a buffer from the pool, allocating one when the pool is empty; returns 0 without memory. */
@@ -546,36 +632,22 @@ static void conn_give_buffer(struct server *s, struct conn *c)
     c->buf = NULL;
 }
 
-/* Frees the spare buffers once the pool has gone unused for a while, so a burst's memory goes back. */
-static void server_trim_pool(struct server *s)
+/* Frees the spare buffers once the pool has gone unused for a while (or at exit), so a burst's memory goes back. */
+static void server_trim_pool(struct server *s, int now)
 {
-    if (s->now - s->pool_used < SPARE_IDLE_MS)
-        return;
-    while (s->free_buffers != NULL) {
-        struct buffer *next = s->free_buffers->next;
+    for (struct buffer *next; s->free_buffers != NULL && (now || s->now - s->pool_used >= SPARE_IDLE_MS);) {
+        next = s->free_buffers->next;
         free(s->free_buffers);
         s->free_buffers = next;
+        s->spare_buffers--;
     }
-    s->spare_buffers = 0;
-}
-
-/* Lists the loop's descriptor sets, for what is done to each of them alike; returns how many (SETS). */
-static int server_sets(struct server *s, struct fdset *sets[SETS])
-{
-    sets[0] = &s->want_read;
-    sets[1] = &s->want_write;
-    sets[2] = &s->parked_read;
-    sets[3] = &s->ready_read;
-    sets[4] = &s->ready_write;
-    return SETS;
 }
 
 /*
- * Makes the connection table, the descriptor sets and the pending list hold descriptor fd, doubling
- * them as needed: a slot costs a pointer, two ints of pending[] and a few bits, and a connection's
- * memory is allocated when it opens, so memory follows the connections rather than the limit. Returns 0 when fd cannot be watched:
- * no memory, or (portable build) fd at or above FD_SETSIZE. Whatever fails, every array keeps at least
- * table_size slots.
+ * Makes the connection table, the sets and the pending list hold descriptor fd, doubling them as needed: a
+ * slot costs a pointer, two ints and a few bits, and a connection's memory is allocated when it opens, so
+ * memory follows the connections rather than the limit. 0: fd cannot be watched (no memory, or portable
+ * build: fd at or above FD_SETSIZE).
  */
 static int server_fit_table(struct server *s, int fd)
 {
@@ -592,9 +664,8 @@ static int server_fit_table(struct server *s, int fd)
             conn[i] = NULL;
         s->conn = conn;
     }
-    struct fdset *sets[SETS];
-    for (int i = server_sets(s, sets) - 1; i >= 0; i--)
-        ok = fdset_resize(sets[i], s->table_size, size) && ok;
+    for (int i = 0; i < SETS; i++)
+        ok = fdset_resize(&s->set[i], s->table_size, size) && ok;
     int *pending = realloc(s->pending, 2 * (size_t)size * sizeof *pending); /* this round's list, then the next's */
     if (pending != NULL)
         s->pending = pending;
@@ -604,10 +675,10 @@ static int server_fit_table(struct server *s, int fd)
     return 1;
 }
 
-/* Says whether connections in a state wait to read (else they wait to write). */
-static int state_reads(enum conn_state state)
+/* Returns the set a connection in a state is watched in: all wait to read, but those sending. */
+static struct fdset *state_set(struct server *s, enum conn_state state)
 {
-    return state == CONN_IDLE || state == CONN_READING || state == CONN_CLOSING;
+    return &s->set[state == CONN_SENDING ? WANT_WRITE : WANT_READ];
 }
 
 /* Returns a state's time limit in ms: how long a connection may stay in its queue without progress. */
@@ -620,24 +691,14 @@ static long long state_limit(const struct server *s, enum conn_state state)
 static void queue_unlink(struct server *s, struct conn *c)
 {
     struct queue *q = &s->queue[c->state];
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else
-        q->head = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
-    else
-        q->tail = c->prev;
+    *(c->prev != NULL ? &c->prev->next : &q->head) = c->next;
+    *(c->next != NULL ? &c->next->prev : &q->tail) = c->prev;
     if (q->park == c)
         q->park = c->next;
     q->count--;
-    if (c->parked) {
-        fdset_remove(&s->parked_read, c->fd);
-        s->parked--;
-        c->parked = 0;
-    } else {
-        fdset_remove(state_reads(c->state) ? &s->want_read : &s->want_write, c->fd);
-    }
+    fdset_put(c->parked ? &s->set[PARKED_READ] : state_set(s, c->state), c->fd, 0);
+    s->parked -= c->parked;
+    c->parked = 0;
 }
 
 /* Appends c to its state's queue, stamped now, and watches it for reading or writing as the state needs. */
@@ -647,15 +708,12 @@ static void queue_link(struct server *s, struct conn *c)
     c->since = s->now;
     c->prev = q->tail;
     c->next = NULL;
-    if (q->tail != NULL)
-        q->tail->next = c;
-    else
-        q->head = c;
+    *(q->tail != NULL ? &q->tail->next : &q->head) = c;
     q->tail = c;
     if (q->park == NULL)
         q->park = c;
     q->count++;
-    fdset_add(state_reads(c->state) ? &s->want_read : &s->want_write, c->fd);
+    fdset_put(state_set(s, c->state), c->fd, 1);
 }
 
 /*
@@ -674,10 +732,8 @@ static void conn_enter(struct server *s, struct conn *c, enum conn_state state)
 /* Restarts c's deadline after progress, moving it to the tail of its queue. */
 static void conn_touch(struct server *s, struct conn *c)
 {
-    if (c->since != s->now) {
-        queue_unlink(s, c);
-        queue_link(s, c);
-    }
+    if (c->since != s->now)
+        conn_enter(s, c, c->state);
 }
 
 /* Parks connections waiting to read that have been quiet for PARK_AFTER_MS: busy rounds leave them out. */
@@ -685,11 +741,10 @@ static void server_park(struct server *s)
 {
     for (int state = CONN_IDLE; state < CONN_STATES; state++) {
         struct queue *q = &s->queue[state];
-        if (!state_reads((enum conn_state)state))
-            continue;
-        for (struct conn *c = q->park; c != NULL && c->since + PARK_AFTER_MS <= s->now; c = q->park) {
-            fdset_remove(&s->want_read, c->fd);
-            fdset_add(&s->parked_read, c->fd);
+        for (struct conn *c = q->park; state != CONN_SENDING && c != NULL && c->since + PARK_AFTER_MS <= s->now;
+             c = q->park) {
+            fdset_put(&s->set[WANT_READ], c->fd, 0);
+            fdset_put(&s->set[PARKED_READ], c->fd, 1);
             c->parked = 1;
             s->parked++;
             q->park = c->next;
@@ -697,18 +752,17 @@ static void server_park(struct server *s)
     }
 }
 
-/* Releases a connection's body: the open file or the blob. */
-static void conn_drop_body(struct conn *c)
+/* Leaves a request in c's buffer for the next round: its turn is over, and select() will not report it. */
+static void conn_defer(struct server *s, struct conn *c)
 {
-    if (c->file >= 0)
-        close(c->file);
-    blob_release(c->blob);
-    c->file = -1;
-    c->file_off = c->file_end = 0;
-    c->blob = NULL;
-    c->mem = NULL;
-    c->mem_len = 0;
+    if (!c->pending) { /* listed once besides this round's carried turns: pending[] never overflows */
+        c->pending = 1;
+        s->pending[s->pending_count++] = c->fd;
+    }
 }
+
+/* Lets go of a body: the open file, the blob, or the listing it waited for. */
+static void body_drop(struct server *s, struct body *b);
 
 /* Queues one Common Log Format line for stdout; the loop writes the queue once per round. */
 static void conn_log(struct server *s, struct conn *c)
@@ -737,7 +791,7 @@ static void conn_close(struct server *s, struct conn *c, const char *why)
     trace(s, "  fd %d: closed (%s)", c->fd, why);
     if (c->status != 0)
         conn_log(s, c);
-    conn_drop_body(c);
+    body_drop(s, &c->body);
     conn_give_buffer(s, c);
     close(c->fd);
     conn_enter(s, c, CONN_FREE);
@@ -760,18 +814,19 @@ static void server_free_closed(struct server *s)
 }
 
 /*
- * Closes the longest-idle keep-alive connection to make room, as nginx does when connections run short:
- * only one that has been quiet between requests for PARK_AFTER_MS (so parked), never a new connection,
- * one with a request in hand, or one in reply. A parked connection's next request may have arrived
- * unseen, since busy rounds leave it out: a peek finds it, and the connection goes back to being watched
- * instead (one whose client has gone is closed). Returns 1 when a connection was closed.
+ * Closes the longest-idle keep-alive connection to make room, as nginx does when connections run short.
+ * An idle connection has nothing of a request in hand, so it is never one being answered. For a new
+ * client only a parked one goes (quiet for PARK_AFTER_MS); for a file, any. A connection's next request
+ * may have arrived unseen: a peek finds it, and the connection goes back to being watched instead (one
+ * whose client has gone is closed). Returns 1 when a connection was closed.
  */
-static int server_reclaim(struct server *s, const char *why)
+static int server_reclaim(struct server *s, const char *why, int parked_only)
 {
-    struct conn *c;
-    while ((c = s->queue[CONN_IDLE].head) != NULL && c->parked && c->in_len == 0) {
+    struct conn *c = s->queue[CONN_IDLE].head, *next;
+    for (; c != NULL && (c->parked || !parked_only); c = next) {
         char probe;
         ssize_t n = recv(c->fd, &probe, 1, MSG_PEEK);
+        next = c->next;
         if (n > 0 || (n < 0 && errno == EINTR)) {
             conn_enter(s, c, CONN_IDLE); /* unparked, at the tail: the next round reads its request */
             continue;
@@ -784,9 +839,9 @@ static int server_reclaim(struct server *s, const char *why)
 
 /*
  * Starts a fresh request on c, keeping any pipelined bytes that followed the last one: READING when some
- * are kept, else waiting, the state to wait in (IDLE between requests, READING for a new connection).
+ * are kept, else IDLE.
  */
-static void conn_next_request(struct server *s, struct conn *c, size_t consumed, enum conn_state waiting)
+static void conn_next_request(struct server *s, struct conn *c, size_t consumed)
 {
     c->in_len -= consumed;
     if (c->in_len > 0)
@@ -796,18 +851,30 @@ static void conn_next_request(struct server *s, struct conn *c, size_t consumed,
     http_request_init(&c->req);
     c->status = 0;
     c->body_sent = 0;
-    conn_enter(s, c, c->in_len > 0 ? CONN_READING : waiting);
+    conn_enter(s, c, c->in_len > 0 ? CONN_READING : CONN_IDLE);
+}
+
+/* Says whether an address is a loopback one: 127.0.0.0/8 or ::1 (also as ::ffff:127.x.x.x). */
+static int addr_is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family != AF_INET6)
+        return 0;
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 }
 
 /* Takes a freshly accepted socket into the table; returns 0 without memory. */
 static int conn_open(struct server *s, int fd, const struct sockaddr *sa, socklen_t len)
 {
-    struct conn *c = malloc(sizeof *c);
+    struct conn *c = calloc(1, sizeof *c);
     if (c == NULL)
         return 0;
     s->conn[fd] = c;
     c->fd = fd;
-    c->state = CONN_FREE;
+    c->body.fd = -1;
+    c->loopback = addr_is_loopback(sa);
 #ifndef USE_MSG_MORE /* Linux sockets inherit TCP_NODELAY from the listening socket */
     int one = 1;
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
@@ -818,16 +885,9 @@ static int conn_open(struct server *s, int fd, const struct sockaddr *sa, sockle
         strcpy(c->peer, "-");
         strcpy(c->peer_port, "-");
     }
-    c->file = -1;
-    c->blob = NULL;
-    c->buf = NULL;
-    c->in_len = 0;
-    c->keep_alive = 0;
-    c->parked = 0;
-    c->pending = 0;
-    c->turn = 0;
-    conn_next_request(s, c, 0, CONN_READING);
+    conn_next_request(s, c, 0);
     s->conns++;
+    s->handled++;
     if (fd >= s->fd_end)
         s->fd_end = fd + 1;
     trace(s, "  fd %d: accepted from %s:%s", fd, c->peer, c->peer_port);
@@ -846,92 +906,56 @@ static enum http_status status_from_errno(int err)
 }
 
 /*
- * Opens name under dir for reading, without side effects: a FIFO or device it names (it is refused
- * after fstat) can neither block the loop nor become the controlling terminal. When the process is out
- * of descriptors, it reclaims an idle keep-alive connection and tries once more, so a file request is
- * refused only when nothing can give way.
+ * Says once per file on stderr why a request for path got 403, and what to change: the person running
+ * the server sees what the client only sees as a refusal. Files already explained are remembered by hash.
+ */
+static void server_explain_403(struct server *s, const char *path, const char *why, const char *fix)
+{
+    unsigned long h = 2166136261u;
+    for (const char *p = path; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    for (int i = 0; i < NOTES_KEPT; i++)
+        if (s->noted[i] == h)
+            return;
+    s->noted[s->noted_next] = h;
+    s->noted_next = (s->noted_next + 1) % NOTES_KEPT;
+    note(s, "server: 403 for %s: %s; %s", path, why, fix);
+}
+
+/* Explains a 403 that an open or stat failing with err gave (a refused permission, a symlink loop). */
+static void server_explain_errno(struct server *s, const char *path, int err)
+{
+    char why[160];
+    if (status_from_errno(err) != HTTP_FORBIDDEN)
+        return;
+    snprintf(why, sizeof why, "user '%s' cannot open it: %s", s->user_name, strerror(err));
+    server_explain_403(s, path, why, err == ELOOP || err == ENXIO ? "fix the link or the name"
+                       : s->dropped_root ? "let that user read it (chmod a+r, and a+x on its folders), or serve "
+                                           "as a user who may with -u USER"
+                                         : "let this user read it (chmod a+r, and a+x on its folders)");
+}
+
+/*
+ * Opens name under dir for reading, without side effects: a FIFO or device it names (refused after
+ * fstat) can neither block the loop nor become the controlling terminal. When the process is out of
+ * descriptors, it reclaims an idle keep-alive connection and tries once more, so a file request is
+ * refused only when nothing can give way. The portable build moves the file above FD_SETSIZE, leaving
+ * the numbers select() can watch to sockets.
  */
 static int server_open(struct server *s, int dir, const char *name)
 {
     int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
     int fd = openat(dir, name, flags);
-    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && server_reclaim(s, "reclaimed: descriptors ran short"))
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && server_reclaim(s, "reclaimed: descriptors ran short", 0))
         fd = openat(dir, name, flags);
+    if (fd >= 0 && s->files_above && fd < SET_CAPACITY) {
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, SET_CAPACITY);
+        if (high >= 0) {
+            close(fd);
+            fd = high;
+        }
+    }
     return fd;
-}
-
-/* One directory entry, gathered before sorting. */
-struct entry {
-    char name[256];
-    int is_dir;
-    long long size;
-    time_t mtime;
-};
-
-/* Orders listing entries as people look for them: directories first, then files, each in natural order. */
-static int entry_compare(const void *a, const void *b)
-{
-    const struct entry *x = a, *y = b;
-    if (x->is_dir != y->is_dir)
-        return x->is_dir ? -1 : 1;
-    return http_name_compare(x->name, y->name);
-}
-
-/* Makes room for need more bytes in a heap-backed buffer; returns 0 when memory runs out. */
-static int buf_reserve(struct http_buf *b, size_t need)
-{
-    char *grown;
-    if (b->cap - b->len >= need)
-        return 1;
-    if ((grown = realloc(b->data, 2 * b->cap + need)) == NULL)
-        return 0;
-    b->data = grown;
-    b->cap = 2 * b->cap + need;
-    return 1;
-}
-
-/* Builds the sorted HTML listing of an open directory (dir_fd is consumed); NULL when it cannot. */
-static struct blob *listing_build(int dir_fd, const char *path)
-{
-    DIR *dir = fdopendir(dir_fd);
-    struct entry *entries = NULL;
-    size_t count = 0;
-    struct http_buf list = { NULL, 0, 0, 0 }, b = { NULL, 0, 0, 0 };
-    struct dirent *d;
-    int ok = dir != NULL;
-    if (!ok)
-        close(dir_fd);
-    while (ok && (errno = 0, d = readdir(dir)) != NULL) {
-        struct stat st;
-        if (d->d_name[0] == '.' || strlen(d->d_name) >= sizeof entries->name ||
-            fstatat(dirfd(dir), d->d_name, &st, 0) < 0)
-            continue; /* hidden, too long, or gone since readdir */
-        if (!(ok = buf_reserve(&list, sizeof *entries)))
-            break;
-        entries = (struct entry *)(void *)list.data;
-        strcpy(entries[count].name, d->d_name);
-        entries[count].is_dir = S_ISDIR(st.st_mode);
-        entries[count].size = (long long)st.st_size;
-        entries[count++].mtime = st.st_mtime;
-        list.len += sizeof *entries;
-    }
-    ok = ok && errno == 0; /* readdir returns NULL for an error too */
-    if (dir != NULL)
-        closedir(dir);
-    if (ok && (ok = buf_reserve(&b, HTTP_LISTING_TOP_MAX(strlen(path))))) {
-        if (count > 0)
-            qsort(entries, count, sizeof *entries, entry_compare);
-        http_format_listing_top(&b, path);
-        for (size_t i = 0; ok && i < count; i++)
-            if ((ok = buf_reserve(&b, HTTP_LISTING_ROW_MAX)))
-                http_format_listing_row(&b, entries[i].name, entries[i].is_dir, entries[i].size, entries[i].mtime);
-        ok = ok && buf_reserve(&b, 64);
-        http_format_listing_end(&b);
-    }
-    free(list.data);
-    struct blob *blob = ok && !b.overflow ? blob_new(b.data, b.len) : NULL;
-    free(b.data);
-    return blob;
 }
 
 /* Says whether a file was modified before another one. */
@@ -948,33 +972,72 @@ static int same_file(const struct stat *a, const struct stat *b)
            !older(b, a) && a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-/* Says whether the request accepts gzip. */
-static int conn_takes_gzip(const struct conn *c)
-{
-    const struct http_span *accept = &c->req.field[HTTP_FIELD_ACCEPT_ENCODING];
-    return accept->off && http_accepts_gzip(c->buf->in + accept->off, accept->len);
-}
-
-/* Writes the name of a clean path's .gz sibling, relative to the root, into name (PATH_TEXT_MAX bytes). */
-static const char *gz_name(char name[PATH_TEXT_MAX], const char *path)
-{
-    size_t n = strlen(path + 1);
-    memcpy(name, path + 1, n);
-    memcpy(name + n, ".gz", 4);
-    return name;
-}
-
-/* Stats path.gz beside a clean path; says whether it is a regular file. */
-static int stat_gz(struct server *s, const char *path, struct stat *gz)
-{
-    char name[PATH_TEXT_MAX];
-    return fstatat(s->root_fd, gz_name(name, path), gz, 0) == 0 && S_ISREG(gz->st_mode);
-}
-
 /* Returns a clean path relative to the root, as openat and fstatat take it. */
 static const char *relative(const char *path)
 {
     return path[1] ? path + 1 : ".";
+}
+
+/* Writes a clean path's sibling name in coding, relative to the root, into name (PATH_TEXT_MAX bytes). */
+static const char *sibling_name(char name[PATH_TEXT_MAX], const char *path, enum http_coding coding)
+{
+    snprintf(name, PATH_TEXT_MAX, "%s%s", relative(path), http_coding_suffix(coding));
+    return name;
+}
+
+/* Describes one representation of a file from its stat, for http_decide. */
+static struct http_variant variant_of(const struct stat *st)
+{
+    return (struct http_variant){ (long long)st->st_size, (unsigned long long)st->st_ino,
+                                  (unsigned long long)st->st_mtim.tv_sec * 1000000000ULL +
+                                  (unsigned long long)st->st_mtim.tv_nsec, st->st_mtime };
+}
+
+/*
+ * Describes the regular file at path (stat st) and its siblings for http_decide: each sibling that is a
+ * regular file and not older than the file may be served; sib[] gets their stats (st_nlink 0: none).
+ */
+static void server_describe(struct server *s, const char *path, const struct stat *st, struct http_found *f,
+                            struct stat sib[HTTP_CODINGS])
+{
+    char name[PATH_TEXT_MAX];
+    f->status = HTTP_OK;
+    f->type = http_mime_type(&s->mime, path);
+    f->cache_control = s->cache_control;
+    f->variant[HTTP_CODING_IDENTITY] = variant_of(st);
+    sib[HTTP_CODING_IDENTITY] = *st;
+    for (int c = 1; c < HTTP_CODINGS; c++) {
+        if (fstatat(s->root_fd, sibling_name(name, path, (enum http_coding)c), &sib[c], 0) != 0 ||
+            !S_ISREG(sib[c].st_mode))
+            memset(&sib[c], 0, sizeof sib[c]);
+        f->variant[c] = sib[c].st_nlink && !older(&sib[c], st) ? variant_of(&sib[c]) : (struct http_variant){ .size = -1 };
+    }
+}
+
+/*
+ * Reads up to max bytes of the regular file open on fd (stat st) into a new blob; NULL when it is larger,
+ * cannot be read whole, or changed while read. One reader for the cache, the MIME table and the -a file.
+ */
+static struct blob *read_small_file(int fd, const struct stat *st, size_t max)
+{
+    size_t size = (size_t)st->st_size, have = 0;
+    struct stat after;
+    char *data;
+    if (!S_ISREG(st->st_mode) || st->st_size < 0 || (unsigned long long)st->st_size > max ||
+        (data = malloc(size + 1)) == NULL)
+        return NULL;
+    for (ssize_t n = 1; have < size && n != 0;) {
+        n = pread(fd, data + have, size - have, (off_t)have);
+        if (n < 0 && errno != EINTR)
+            break;
+        have += n > 0 ? (size_t)n : 0;
+    }
+    data[have] = '\0';
+    if (have != size || fstat(fd, &after) != 0 || !same_file(&after, st)) {
+        free(data);
+        return NULL;
+    }
+    return blob_new(data, size);
 }
 
 /* Returns the first of the CACHE_WAYS slots a path may be kept in (FNV-1a hash picks the set). */
@@ -991,382 +1054,356 @@ static struct cached *cache_lookup(struct server *s, const char *path)
 {
     struct cached *set = cache_set(s, path);
     for (int way = 0; way < CACHE_WAYS; way++)
-        if (set[way].blob != NULL && strcmp(set[way].path, path) == 0)
+        if (set[way].path[0] != '\0' && strcmp(set[way].path, path) == 0)
             return &set[way];
     return NULL;
 }
 
-/* Empties a cache slot; responses still sending its blob keep their reference. */
+/* Empties a cache slot; responses still sending its blobs keep their references. */
 static void cache_drop(struct cached *e)
 {
-    blob_release(e->blob);
-    e->blob = NULL;
+    for (int c = 0; c < HTTP_CODINGS; c++) {
+        blob_release(e->blob[c]);
+        e->blob[c] = NULL;
+    }
+    e->path[0] = '\0';
 }
 
-/*
- * Returns the kept copy of a file, or of a listing when path ends with '/', if it is there and
- * unchanged (checked once per round), else NULL.
- */
+/* Returns the kept file at path if it is there and it and its siblings are unchanged (checked once a round). */
 static struct cached *cache_find(struct server *s, const char *path)
 {
     struct cached *e = cache_lookup(s, path);
-    struct stat st, gz;
+    char name[PATH_TEXT_MAX];
     if (e == NULL)
         return NULL;
-    if (e->round != s->round) {
-        int has_gz = !e->listing && stat_gz(s, path, &gz);
-        if (fstatat(s->root_fd, relative(path), &st, 0) != 0 || !same_file(&st, &e->st) || has_gz != e->has_gz ||
-            (has_gz && !same_file(&gz, &e->gz))) {
+    for (int c = 0; e->round != s->round && c < HTTP_CODINGS; c++) {
+        struct stat st;
+        int there = fstatat(s->root_fd, sibling_name(name, path, (enum http_coding)c), &st, 0) == 0 && S_ISREG(st.st_mode);
+        if (there != (e->st[c].st_nlink != 0) || (there && !same_file(&st, &e->st[c]))) {
             cache_drop(e);
             return NULL;
         }
-        if (e->listing && s->now - e->made >= LISTING_TTL_MS)
-            return NULL; /* rebuilt; cache_keep_listing keeps this copy if its bytes did not change */
-        e->round = s->round;
     }
+    e->round = s->round;
     e->used = ++s->cache_uses;
     return e;
 }
 
 /*
- * Puts a blob (one more reference) in the cache for path, described by st: in the slot that holds path,
- * else an empty one of its set, else the set's least recently used, so files that are in use stay.
+ * Keeps a small file with its description and the bytes of each representation a client may get, so a
+ * hit needs no open: in an empty slot of its set, else the set's least recently used, so files in use stay.
+ * Only files unchanged for CACHE_SETTLE seconds, siblings included, are kept. fd is the file, open.
  */
-static struct cached *cache_put(struct server *s, const char *path, const struct stat *st, struct blob *blob)
+static struct cached *cache_put(struct server *s, const char *path, int fd, const struct http_found *f,
+                                const struct stat sib[HTTP_CODINGS])
 {
-    struct cached *e = cache_lookup(s, path), *set = cache_set(s, path);
+    struct blob *blob[HTTP_CODINGS] = { NULL };
+    char name[PATH_TEXT_MAX];
+    int ok = strlen(path) < CACHE_PATH_MAX && sib[0].st_size <= CACHE_FILE_MAX;
+    for (int c = 0; ok && c < HTTP_CODINGS; c++) {
+        if (f->variant[c].size < 0) /* no sibling, or one older than the file: never sent */
+            continue;
+        int file = c == 0 ? fd : server_open(s, s->root_fd, sibling_name(name, path, (enum http_coding)c));
+        ok = file >= 0 && sib[c].st_ctim.tv_sec <= s->date_second - CACHE_SETTLE &&
+             (blob[c] = read_small_file(file, &sib[c], CACHE_FILE_MAX)) != NULL;
+        if (c > 0 && file >= 0)
+            close(file);
+    }
+    if (!ok) {
+        for (int c = 0; c < HTTP_CODINGS; c++)
+            blob_release(blob[c]);
+        return NULL;
+    }
+    struct cached *set = cache_set(s, path), *e = cache_lookup(s, path);
     if (e == NULL) { /* an empty slot of the set, else its least recently used */
         e = &set[0];
         for (int way = 1; way < CACHE_WAYS; way++)
-            if (e->blob != NULL && (set[way].blob == NULL || set[way].used < e->used))
+            if (e->path[0] != '\0' && (set[way].path[0] == '\0' || set[way].used < e->used))
                 e = &set[way];
     }
     cache_drop(e);
-    e->used = ++s->cache_uses;
+    memcpy(e->blob, blob, sizeof e->blob);
     strcpy(e->path, path);
+    memcpy(e->st, sib, sizeof e->st);
+    e->found = *f;
     e->round = s->round;
-    e->made = s->now;
-    e->st = *st;
-    e->listing = path[strlen(path) - 1] == '/';
-    e->has_gz = e->gz_usable = 0;
-    blob->refs++;
-    e->blob = blob;
+    e->used = ++s->cache_uses;
     return e;
 }
 
-/*
- * Keeps a listing just built in the cache, and returns the blob to send (one reference for the caller).
- * When the slot holds this directory's listing with the same bytes, that copy is kept instead, so
- * readers of a big listing share one copy however many times it is rebuilt.
- */
-static struct blob *cache_keep_listing(struct server *s, const char *path, const struct stat *dir, struct blob *fresh)
+/* Makes room for need more bytes in a heap-backed buffer; returns 0 when memory runs out. */
+static int buf_reserve(struct http_buf *b, size_t need)
 {
-    struct cached *e = cache_lookup(s, path);
-    struct blob *kept = fresh;
-    if (e != NULL && e->blob->len == fresh->len &&
-        memcmp(e->blob->data, fresh->data, fresh->len) == 0) {
-        kept = e->blob;
-        kept->refs++;
-        blob_release(fresh);
-    }
-    cache_put(s, path, dir, kept);
-    return kept;
+    char *grown;
+    if (b->cap - b->len >= need)
+        return 1;
+    if ((grown = realloc(b->data, 2 * b->cap + need)) == NULL)
+        return 0;
+    b->data = grown;
+    b->cap = 2 * b->cap + need;
+    return 1;
 }
 
-/* Reads a small regular file open on fd into the cache; returns its entry, or NULL when it does not fit. */
-static struct cached *cache_fill(struct server *s, const char *path, int fd, const struct stat *st,
-                                 const struct reply *r, const struct stat *gz)
+/* Frees what only a build needs: the folder stream, the entries, their names and the merge's heap. */
+static void listing_free_build(struct listing *l)
 {
-    struct stat after;
-    size_t have = 0, size = (size_t)st->st_size;
-    struct blob *blob;
-    if (st->st_size > CACHE_FILE_MAX || strlen(path) >= CACHE_PATH_MAX ||
-        st->st_ctim.tv_sec > s->date_second - CACHE_SETTLE || st->st_mtime > s->date_second ||
-        (blob = blob_new(NULL, size)) == NULL) /* a future date: its Last-Modified must follow Date */
-        return NULL;
-    for (ssize_t n = 1; have < size && n != 0;) {
-        n = pread(fd, blob->data + have, size - have, (off_t)have);
-        if (n < 0 && errno != EINTR)
-            break;
-        have += n > 0 ? (size_t)n : 0;
+    if (l->stream != NULL)
+        closedir(l->stream);
+    l->stream = NULL;
+    while (l->names != NULL) {
+        struct name_block *next = l->names->next;
+        free(l->names);
+        l->names = next;
     }
-    if (have != size || fstat(fd, &after) != 0 || !same_file(&after, st)) { /* it changed while read */
-        blob_release(blob);
-        return NULL;
-    }
-    struct cached *e = cache_put(s, path, st, blob);
-    blob_release(blob);
-    e->has_gz = r->head.vary_encoding;
-    e->gz_usable = e->has_gz && !older(gz, st);
-    if (e->has_gz)
-        e->gz = *gz;
-    e->type = r->head.content_type;
-    strcpy(e->etag, r->etag);
-    strcpy(e->last_modified, r->last_modified);
-    return e;
+    free(l->entry);
+    free(l->heap);
+    free(l->run_next);
+    free(l->html.data);
+    blob_release(l->twin);
+    l->twin = NULL;
+    l->entry = NULL;
+    l->heap = l->run_next = NULL;
+    l->html = (struct http_buf){ NULL, 0, 0, 0 };
 }
 
-/* Returns the date a file's Last-Modified gives: its modification time, never later than Date (RFC 9110 8.8.2.1). */
-static time_t last_modified(const struct server *s, const struct stat *st)
+/* Ends a build, finished or failed: a finished listing is fresh (shared with new requests) for LISTING_TTL_MS. */
+static void listing_end(struct server *s, struct listing *l, struct blob *page)
 {
-    return st->st_mtime < s->date_second ? st->st_mtime : s->date_second;
+    listing_free_build(l);
+    l->blob = page;
+    l->failed = page == NULL;
+    l->done_at = s->now;
+    l->fresh = page != NULL;
+    l->refs += l->fresh;
+    s->building--;
+    if (page != NULL)
+        trace(s, "  listing of %s built", l->path);
+    else
+        trace(s, "  listing of %s could not be built", l->path);
 }
 
-/* Makes bytes [first, end) of the open file fd r's body; r takes fd over. */
-static void reply_file(struct server *s, struct reply *r, int fd, off_t first, off_t end)
+/* Drops one reference to a listing; the last one frees it and takes it out of the server's list. */
+static void listing_release(struct server *s, struct listing *l)
 {
-    if (s->files_above && fd < SET_CAPACITY) { /* leave the numbers select() can watch to sockets */
-        int high = fcntl(fd, F_DUPFD_CLOEXEC, SET_CAPACITY);
-        if (high >= 0) {
-            close(fd);
-            fd = high;
+    if (--l->refs > 0)
+        return;
+    struct listing **p = &s->listings;
+    while (*p != l)
+        p = &(*p)->next;
+    *p = l->next;
+    if (l->done_at == 0)
+        s->building--;
+    listing_free_build(l);
+    blob_release(l->blob);
+    free(l->path);
+    free(l);
+}
+
+/* Lets new requests build afresh once a finished listing has been shared for LISTING_TTL_MS. */
+static void server_expire_listings(struct server *s)
+{
+    for (struct listing *l = s->listings, *next; l != NULL; l = next) {
+        next = l->next;
+        if (l->fresh && s->now - l->done_at >= LISTING_TTL_MS) {
+            l->fresh = 0;
+            listing_release(s, l);
         }
     }
-    r->file = fd;
-    r->file_off = first;
-    r->file_end = end;
 }
 
-/*
- * Decides the answer about one representation of a file, whose content type, ETag, Last-Modified and
- * Vary r already holds: the validators and Range decide the status. The body comes from the open file
- * fd, or from blob (fd -1); r takes over fd, or a reference to blob, unless the answer has no body.
- */
-static void conn_decide_file(struct server *s, struct conn *c, struct reply *r, const struct stat *st, int fd,
-                             struct blob *blob)
+/* Sorts the run that entry i ends (insertion sort: a run holds LISTING_READ_STEP entries at most). */
+static void listing_sort_run(struct listing *l, size_t end)
 {
-    long long first = 0, last = (long long)st->st_size - 1;
-    r->head.full_size = (long long)st->st_size;
-    r->head.status = http_file_status(&c->req, c->buf->in, r->head.etag, last_modified(s, st), r->head.full_size,
-                                      s->date_second, &first, &last);
-    r->page = r->head.status == HTTP_RANGE_NOT_SATISFIABLE || r->head.status == HTTP_PRECONDITION_FAILED;
-    if (r->head.status == HTTP_NOT_MODIFIED || r->page) {
-        if (fd >= 0)
-            close(fd);
-        return;
+    size_t start = (end - 1) / LISTING_READ_STEP * LISTING_READ_STEP;
+    for (size_t i = start + 1; i < end; i++) {
+        struct http_entry e = l->entry[i];
+        size_t j = i;
+        for (; j > start && http_entry_compare(&l->entry[j - 1], &e, l->order) > 0; j--)
+            l->entry[j] = l->entry[j - 1];
+        l->entry[j] = e;
     }
-    r->head.range_first = first;
-    r->head.range_last = last;
-    r->head.content_length = last - first + 1;
-    if (blob != NULL) {
-        blob->refs++;
-        r->blob = blob;
-        r->mem_off = (size_t)first;
-        r->mem_len = (size_t)r->head.content_length;
-        return;
-    }
-    reply_file(s, r, fd, first, last + 1);
 }
 
-/*
- * Decides the answer for the regular file open on fd at path: its .gz sibling instead when the client
- * takes gzip and the sibling is not older. A small plain file is kept in memory on the way.
- */
-static void conn_decide_regular(struct server *s, struct conn *c, struct reply *r, int fd, struct stat *st,
-                                const char *path)
+/* Says whether run a's next entry comes before run b's. */
+static int listing_run_before(const struct listing *l, size_t a, size_t b)
 {
-    struct stat gz;
-    r->head.content_type = http_mime_type(&s->mime, path);
-    r->head.etag = r->etag;
-    r->head.last_modified = r->last_modified;
-    r->head.vary_encoding = stat_gz(s, path, &gz);
-    if (r->head.vary_encoding && !older(&gz, st) && conn_takes_gzip(c)) {
-        char name[PATH_TEXT_MAX];
-        int gz_fd = server_open(s, s->root_fd, gz_name(name, path));
-        if (gz_fd >= 0 && fstat(gz_fd, &gz) == 0 && S_ISREG(gz.st_mode)) {
-            close(fd);
-            fd = gz_fd;
-            *st = gz;
-            r->head.gzip = 1;
-        } else if (gz_fd >= 0) {
-            close(gz_fd);
+    return http_entry_compare(&l->entry[l->run_next[a]], &l->entry[l->run_next[b]], l->order) < 0;
+}
+
+/* Restores the heap's order from position i down, after its run's next entry changed. */
+static void listing_sift(struct listing *l, size_t i)
+{
+    for (;;) {
+        size_t first = i;
+        for (size_t kid = 2 * i + 1; kid <= 2 * i + 2 && kid < l->heap_len; kid++)
+            if (listing_run_before(l, l->heap[kid], l->heap[first]))
+                first = kid;
+        if (first == i)
+            return;
+        size_t run = l->heap[i];
+        l->heap[i] = l->heap[first];
+        l->heap[first] = run;
+        i = first;
+    }
+}
+
+/* Once every entry is read: closes the folder, puts the sorted runs in a heap and writes the page's top. */
+static int listing_start_merge(struct listing *l)
+{
+    size_t runs = (l->count + LISTING_READ_STEP - 1) / LISTING_READ_STEP;
+    if (l->count % LISTING_READ_STEP != 0)
+        listing_sort_run(l, l->count);
+    closedir(l->stream);
+    l->stream = NULL;
+    l->heap = malloc((runs + 1) * sizeof *l->heap);
+    l->run_next = malloc((runs + 1) * sizeof *l->run_next);
+    if (l->heap == NULL || l->run_next == NULL || !buf_reserve(&l->html, HTTP_LISTING_TOP_MAX(strlen(l->path))))
+        return 0;
+    for (size_t run = 0; run < runs; run++) {
+        l->heap[run] = run;
+        l->run_next[run] = run * LISTING_READ_STEP;
+    }
+    l->heap_len = runs;
+    for (size_t i = runs / 2 + 1; i-- > 0;)
+        listing_sift(l, i);
+    http_format_listing_top(&l->html, l->path, l->order);
+    for (struct listing *other = l->next; other != NULL && l->twin == NULL; other = other->next)
+        if (other->blob != NULL && other->order.column == l->order.column &&
+            other->order.descending == l->order.descending && strcmp(other->path, l->path) == 0)
+            (l->twin = other->blob)->refs++;
+    return 1;
+}
+
+/* Reads and looks at up to LISTING_READ_STEP folder entries, sorting each run as it fills; 0 on failure. */
+static int listing_read(struct listing *l)
+{
+    for (int n = 0; n < LISTING_READ_STEP; n++) {
+        struct stat st;
+        errno = 0;
+        struct dirent *d = readdir(l->stream);
+        if (d == NULL)
+            return errno == 0 && listing_start_merge(l);
+        size_t len = strlen(d->d_name);
+        if (d->d_name[0] == '.' || len > 255 || fstatat(dirfd(l->stream), d->d_name, &st, 0) < 0)
+            continue; /* hidden, too long, or gone since readdir */
+        if (l->count == l->cap) {
+            struct http_entry *grown = realloc(l->entry, (2 * l->cap + 64) * sizeof *grown);
+            if (grown == NULL)
+                return 0;
+            l->entry = grown;
+            l->cap = 2 * l->cap + 64;
         }
+        if (l->names == NULL || NAME_BLOCK - l->names->used < len + 1) {
+            struct name_block *b = malloc(sizeof *b);
+            if (b == NULL)
+                return 0;
+            *b = (struct name_block){ .next = l->names };
+            l->names = b;
+        }
+        char *name = memcpy(l->names->data + l->names->used, d->d_name, len + 1);
+        l->names->used += len + 1;
+        l->entry[l->count++] = (struct http_entry){ name, S_ISDIR(st.st_mode), (long long)st.st_size, st.st_mtime };
+        if (l->count % LISTING_READ_STEP == 0)
+            listing_sort_run(l, l->count);
     }
-    http_format_etag(r->etag, (unsigned long long)st->st_ino, (long long)st->st_size,
-                     (unsigned long long)st->st_mtim.tv_sec * 1000000000ULL + (unsigned long long)st->st_mtim.tv_nsec);
-    http_format_date(r->last_modified, last_modified(s, st));
-    struct cached *e = r->head.gzip ? NULL : cache_fill(s, path, fd, st, r, &gz);
-    if (e != NULL) {
-        close(fd);
-        conn_decide_file(s, c, r, st, -1, e->blob);
-    } else {
-        conn_decide_file(s, c, r, st, fd, NULL);
-    }
+    return 1;
 }
 
-/* Makes r a 200 whose body is a listing held in memory; r takes over the caller's reference to blob. */
-static void reply_listing(struct reply *r, struct blob *blob)
+/* Writes up to LISTING_ROW_STEP rows, taking each from the run whose next entry comes first; 0 on failure. */
+static int listing_write(struct listing *l)
 {
-    r->head.status = HTTP_OK;
-    r->head.content_type = "text/html";
-    r->head.content_length = (long long)blob->len;
-    r->blob = blob;
-    r->mem_len = blob->len;
+    for (int rows = 0; rows < LISTING_ROW_STEP && l->heap_len > 0; rows++) {
+        size_t run = l->heap[0], end = (run + 1) * LISTING_READ_STEP;
+        if (!buf_reserve(&l->html, HTTP_LISTING_ROW_MAX))
+            return 0;
+        http_format_listing_row(&l->html, &l->entry[l->run_next[run]++]);
+        if (l->run_next[run] == (end < l->count ? end : l->count))
+            l->heap[0] = l->heap[--l->heap_len];
+        listing_sift(l, 0);
+    }
+    if (l->twin != NULL && (l->html.len > l->twin->len ||
+                            memcmp(l->html.data + l->compared, l->twin->data + l->compared, l->html.len - l->compared))) {
+        blob_release(l->twin); /* not the same page */
+        l->twin = NULL;
+    }
+    l->compared = l->html.len;
+    return 1;
 }
 
-/* Decides the answer from a kept copy: a listing, or a file (its plain bytes; gzip clients go to disk). */
-static void conn_decide_cached(struct server *s, struct conn *c, struct reply *r, struct cached *e)
+/* Advances a build by one bounded step: reading entries, or writing rows; ends it when the page is whole. */
+static void listing_step(struct server *s, struct listing *l)
 {
-    r->from_memory = 1;
-    if (e->listing) {
-        e->blob->refs++;
-        reply_listing(r, e->blob);
-        return;
+    int ok = l->stream != NULL ? listing_read(l) : listing_write(l);
+    if (!ok) {
+        listing_end(s, l, NULL);
+    } else if (l->stream == NULL && l->heap_len == 0) {
+        struct blob *page = NULL;
+        if (buf_reserve(&l->html, 64)) {
+            http_format_listing_end(&l->html);
+            if (l->twin != NULL && l->twin->len == l->html.len &&
+                memcmp(l->html.data + l->compared, l->twin->data + l->compared, l->html.len - l->compared) == 0) {
+                page = l->twin; /* the same bytes as a page still being sent: share it */
+                l->twin = NULL;
+            } else if (!l->html.overflow) {
+                page = blob_new(l->html.data, l->html.len);
+                l->html.data = NULL; /* the blob took it over (or freed it) */
+            }
+        }
+        listing_end(s, l, page);
     }
-    r->head.content_type = e->type;
-    r->head.etag = e->etag;
-    r->head.last_modified = e->last_modified;
-    r->head.vary_encoding = e->has_gz;
-    conn_decide_file(s, c, r, &e->st, -1, e->blob);
-}
-
-/*
- * Decides the answer for a directory open on fd at path (with its trailing slash): its index.html, else
- * its listing, built (and shared with the kept copy when the bytes are unchanged). Returns an error
- * status when neither can be had.
- */
-static enum http_status conn_decide_directory(struct server *s, struct conn *c, struct reply *r, int fd,
-                                              const struct stat *dir, char *path, size_t path_len)
-{
-    struct stat st;
-    int index = server_open(s, fd, "index.html");
-    if (index >= 0 && fstat(index, &st) == 0 && S_ISREG(st.st_mode)) {
-        close(fd);
-        strcpy(path + path_len, "index.html");
-        conn_decide_regular(s, c, r, index, &st, path);
-        return HTTP_OK;
-    }
-    if (index >= 0) {
-        close(index); /* not a regular file: the directory is listed */
-    } else if (errno != ENOENT) { /* unreadable, or no descriptor: never list what an index hides */
-        int err = errno;
-        close(fd);
-        return status_from_errno(err);
-    }
-    if (!s->listings) {
-        close(fd);
-        return HTTP_FORBIDDEN;
-    }
-    struct blob *blob = listing_build(fd, path);
-    if (blob == NULL)
-        return HTTP_INTERNAL_ERROR;
-    r->generated = blob->len;
-    if (path_len < CACHE_PATH_MAX)
-        blob = cache_keep_listing(s, path, dir, blob);
-    reply_listing(r, blob);
-    return HTTP_OK;
 }
 
 /*
- * Decides the answer for a clean path (PATH_TEXT_MAX bytes): the file, the directory's index or listing,
- * or a redirect that adds a directory's slash (the target's query after it). Returns an error status when
- * there is none: 404 when nothing has that name.
+ * Returns a reference to the listing of the folder open on fd (consumed) at path in order: the one being
+ * built or still fresh when the folder is unchanged, else a new build. NULL without memory.
  */
-static enum http_status conn_decide_path(struct server *s, struct conn *c, struct reply *r, char *path,
-                                         const char *query, size_t query_len)
+static struct listing *listing_get(struct server *s, int fd, const struct stat *dir, const char *path,
+                                   struct http_order order)
 {
-    struct stat st;
-    size_t path_len = strlen(path);
-    struct cached *e = NULL;
-    if (path[path_len - 1] == '/') { /* a directory's index.html, or its listing, may be in memory */
-        strcpy(path + path_len, "index.html");
-        e = cache_find(s, path);
-        path[path_len] = '\0';
-        if (e == NULL && s->listings)
-            e = cache_find(s, path);
-    } else {
-        e = cache_find(s, path);
-    }
-    if (e != NULL && !(e->gz_usable && conn_takes_gzip(c))) {
-        conn_decide_cached(s, c, r, e);
-        return HTTP_OK;
-    }
-    int fd = server_open(s, s->root_fd, relative(path));
-    if (fd < 0)
-        return status_from_errno(errno);
-    if (fstat(fd, &st) < 0) {
+    struct listing *l;
+    for (l = s->listings; l != NULL; l = l->next)
+        if (!l->failed && (l->done_at == 0 || l->fresh) && l->order.column == order.column &&
+            l->order.descending == order.descending && same_file(&l->dir, dir) && strcmp(l->path, path) == 0) {
+            close(fd);
+            l->refs++;
+            return l;
+        }
+    if ((l = calloc(1, sizeof *l)) == NULL || (l->path = strdup(path)) == NULL ||
+        (l->stream = fdopendir(fd)) == NULL) {
+        if (l != NULL)
+            free(l->path);
+        free(l);
         close(fd);
-        return HTTP_INTERNAL_ERROR;
+        return NULL;
     }
-    if (S_ISDIR(st.st_mode) && path[path_len - 1] != '/') {
-        struct http_buf b = { r->location, 0, sizeof r->location - 1, 0 };
-        close(fd);
-        http_buf_url(&b, path, path_len);
-        http_buf_put(&b, "/", 1);
-        http_buf_put(&b, query, query_len);
-        r->location[b.overflow ? 0 : b.len] = '\0';
-        return b.overflow ? HTTP_URI_TOO_LONG : HTTP_MOVED_PERMANENTLY;
-    }
-    if (S_ISDIR(st.st_mode))
-        return conn_decide_directory(s, c, r, fd, &st, path, path_len);
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return HTTP_FORBIDDEN;
-    }
-    conn_decide_regular(s, c, r, fd, &st, path);
-    return HTTP_OK;
+    l->refs = 1;
+    l->order = order;
+    l->dir = *dir;
+    l->next = s->listings;
+    s->listings = l;
+    s->building++;
+    trace(s, "  listing of %s started", path);
+    return l;
 }
 
-/* Lets go of a decided reply's body: the file it holds open, or its reference to a blob. */
-static void reply_drop(struct reply *r)
+/* Lets go of a body: the open file, the blob, or the listing it waited for. */
+static void body_drop(struct server *s, struct body *b)
 {
-    if (r->file >= 0)
-        close(r->file);
-    blob_release(r->blob);
-    r->file = -1;
-    r->blob = NULL;
-    r->mem_off = r->mem_len = 0;
-    r->file_off = r->file_end = 0;
+    if (b->fd >= 0)
+        close(b->fd);
+    blob_release(b->blob);
+    if (b->listing != NULL)
+        listing_release(s, b->listing);
+    *b = (struct body){ .fd = -1 };
 }
 
-/*
- * Finds what a request names and decides its answer; returns an error status when there is none. With
- * -s, a missing name gets the root's index. OPTIONS is decided as a GET would be, and then answered 204
- * (no body) where the GET would be answered at all, so a CORS preflight and the request it announces agree.
- */
-static enum http_status conn_decide_target(struct server *s, struct conn *c, struct reply *r)
-{
-    char path[PATH_TEXT_MAX];
-    size_t query;
-    const char *target = c->buf->in + c->req.target.off;
-    if (c->req.method == HTTP_METHOD_OPTIONS && c->req.target.len == 1 && target[0] == '*')
-        return HTTP_NO_CONTENT; /* about the server as a whole */
-    enum http_status status = http_target_path(target, c->req.target.len, path, HTTP_HEAD_MAX + 2, &query);
-    if (status != HTTP_OK)
-        return status;
-    if (http_path_hidden(path))
-        return HTTP_NOT_FOUND;
-    status = conn_decide_path(s, c, r, path, target + query, c->req.target.len - query);
-    if (status == HTTP_NOT_FOUND && s->spa) {
-        strcpy(path, "/index.html");
-        status = conn_decide_path(s, c, r, path, "", 0);
-    }
-    if (c->req.method == HTTP_METHOD_OPTIONS && (status == HTTP_OK || status == HTTP_MOVED_PERMANENTLY)) {
-        reply_drop(r);
-        return HTTP_NO_CONTENT;
-    }
-    return status;
-}
-
-/*
- * Makes a 404's body the root's 404.html, when there is one; the status stays 404. It is read from
- * disk each time, so an edit shows at once.
- */
-static void conn_decide_not_found(struct server *s, struct reply *r)
-{
-    struct stat st;
-    int fd = server_open(s, s->root_fd, "404.html");
-    if (fd < 0)
-        return;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return;
-    }
-    r->page = 0;
-    r->head.content_type = "text/html";
-    r->head.content_length = (long long)st.st_size;
-    reply_file(s, r, fd, 0, st.st_size);
-}
+/* Where the bytes of a file found for a request are: its kept copies, or the file open on disk. */
+struct source {
+    struct cached *kept;          /* the file and its siblings in memory, or NULL */
+    int fd;                       /* the file itself, open; -1: none (a sibling is opened when it is chosen) */
+    char path[PATH_TEXT_MAX];     /* the clean path of what was found */
+    char location[HTTP_LOCATION_MAX]; /* a redirect's target */
+};
 
 /*
  * Says whether the request carries the credentials of a user in the -a file. Every user is compared,
@@ -1385,94 +1422,313 @@ static int conn_authorized(const struct server *s, const struct conn *c)
     return ok;
 }
 
-/* Decides the whole answer to the request just parsed (or failed with status), before any byte is sent. */
-static void conn_decide(struct server *s, struct conn *c, enum http_status status, struct reply *r)
+/* Describes the regular file open on fd at src->path; a small one is kept in memory on the way. */
+static void conn_find_file(struct server *s, struct http_found *f, struct source *src, int fd, const struct stat *st)
 {
-    memset(r, 0, offsetof(struct reply, etag)); /* the text buffers after it are written before they are read */
-    r->file = -1;
-    if (status == HTTP_OK && s->user_count > 0 && !conn_authorized(s, c))
-        status = HTTP_UNAUTHORIZED;
-    if (status == HTTP_OK)
-        status = conn_decide_target(s, c, r);
-    if (status == HTTP_OK) {
-        r->head.cache_control = r->page ? NULL : s->cache_control; /* not on a 416 */
-    } else if (status == HTTP_NO_CONTENT) {
-        r->head = (struct http_response){ .status = status };
-    } else { /* a page about the error, or the redirect */
-        r->head = (struct http_response){ .status = status,
-                                          .location = status == HTTP_MOVED_PERMANENTLY ? r->location : NULL };
-        r->page = 1;
-        if (status == HTTP_NOT_FOUND)
-            conn_decide_not_found(s, r);
-    }
-}
-
-/* Takes over a decided reply: formats its head into c's buffer, takes its body, and starts sending. */
-static void conn_start(struct server *s, struct conn *c, struct reply *r)
-{
-    struct http_buf b = { c->buf->out, 0, sizeof c->buf->out, 0 }; /* fits: Location and type are bounded */
-    int head_only = c->req.method == HTTP_METHOD_HEAD;
-    r->head.date = s->date;
-    r->head.extra_fields = s->extra_fields[0] != '\0' ? s->extra_fields : NULL;
-    r->head.close = !c->keep_alive;
-    r->head.keep_alive_echo = c->keep_alive && c->req.minor == 0;
-    if (r->page) {
-        c->reply_head_len = http_format_page(&b, &r->head, head_only);
-    } else {
-        http_format_head(&b, &r->head);
-        c->reply_head_len = b.len;
-    }
-    c->blob = r->blob;
-    c->mem = r->blob != NULL ? r->blob->data + r->mem_off : NULL;
-    c->mem_len = r->mem_len;
-    c->file = r->file;
-    c->file_off = r->file_off;
-    c->file_end = r->file_end;
-    c->from_memory = r->from_memory;
-    c->copy_file = 0;
-    if (head_only)
-        conn_drop_body(c);
-    c->status = r->head.status;
-    c->out_len = b.len;
-    c->sent = 0;
-    c->response_sent = 0;
-    c->response_size = (long long)(b.len + c->mem_len) + (c->file_end - c->file_off);
-    conn_enter(s, c, CONN_SENDING_MEMORY);
-}
-
-/* Answers the request the parser just finished (or failed) with status; returns the body bytes it generated. */
-static size_t conn_respond(struct server *s, struct conn *c, enum http_status status)
-{
-    struct reply r;
-    s->requests++;
-    c->keep_alive = status == HTTP_OK && c->req.keep_alive; /* the parser says no when a body was left unread */
-    conn_decide(s, c, status, &r);
-    conn_start(s, c, &r);
-    if (s->verbose) {
-        char line[256];
-        struct http_buf b = { line, 0, sizeof line - 1, 0 };
-        http_buf_log(&b, c->buf->in + c->req.line.off, c->req.line.len < 64 ? c->req.line.len : 64);
-        line[b.len] = '\0';
-        if (c->req.line.len == 0) /* no request line came whole: a timeout, or a head that broke off early */
-            trace(s, "  fd %d: no whole request line, answering %d", c->fd, (int)c->status);
-        else
-            trace(s, "  fd %d: request \"%s\" complete, answering %d%s", c->fd, line, (int)c->status,
-                  c->from_memory ? " from memory" : "");
-    }
-    return r.generated + (c->out_len - c->reply_head_len);
+    struct stat sib[HTTP_CODINGS];
+    server_describe(s, src->path, st, f, sib);
+    src->kept = cache_put(s, src->path, fd, f, sib);
+    src->fd = fd;
 }
 
 /*
- * Ends a response: logs it, then waits for the next request, or starts a lingering close. A close
- * always lingers: closing a socket with unread input (bytes the client sent after its request,
- * even much later) makes the kernel send a reset and drop what it has not sent of the response.
+ * Finds what a directory open on fd (stat dir) at src->path (len bytes, its slash last) gives: its
+ * index.html or index.htm, else its listing in the query's order. A GET waits for the listing as its
+ * body, built or shared; HEAD and OPTIONS never build one.
+ */
+static void conn_find_directory(struct server *s, struct conn *c, struct http_found *f, struct source *src, int fd,
+                                const struct stat *dir, size_t len, const char *query, size_t query_len)
+{
+    static const char *const index_names[] = { "index.html", "index.htm" };
+    struct stat st;
+    for (size_t i = 0; i < sizeof index_names / sizeof index_names[0]; i++) {
+        int index = server_open(s, fd, index_names[i]), err = errno;
+        if (index >= 0 && fstat(index, &st) == 0 && S_ISREG(st.st_mode)) {
+            close(fd);
+            strcpy(src->path + len, index_names[i]);
+            conn_find_file(s, f, src, index, &st);
+            return;
+        }
+        if (index >= 0) {
+            close(index); /* not a regular file: the folder is listed */
+        } else if (err != ENOENT) { /* unreadable, or no descriptor: never list what an index hides */
+            close(fd);
+            f->status = status_from_errno(err);
+            strcpy(src->path + len, index_names[i]);
+            server_explain_errno(s, src->path, err);
+            return;
+        }
+    }
+    *f = (struct http_found){ s->list_folders ? HTTP_OK : HTTP_FORBIDDEN, "text/html", { { -1, 0, 0, 0 } }, 1, NULL,
+                              s->cache_control };
+    if (!s->list_folders || c->req.method != HTTP_METHOD_GET) {
+        close(fd);
+        return;
+    }
+    c->body.listing = listing_get(s, fd, dir, src->path,
+                                  http_listing_order(query + (query_len > 0), query_len - (query_len > 0)));
+    f->status = c->body.listing != NULL ? HTTP_OK : HTTP_INTERNAL_ERROR;
+}
+
+/*
+ * Finds what a clean path names: a file (kept in memory, or open), a directory's index or listing, or a
+ * redirect that adds a directory's slash (the target's query after it); else the status to answer.
+ */
+static void conn_find_path(struct server *s, struct conn *c, struct http_found *f, struct source *src,
+                           const char *query, size_t query_len)
+{
+    struct stat st;
+    char *path = src->path;
+    size_t len = strlen(path);
+    strcpy(path + len, path[len - 1] == '/' ? "index.html" : ""); /* a folder's index may be in memory */
+    src->kept = cache_find(s, path);
+    path[len] = '\0';
+    if (src->kept != NULL) {
+        strcpy(path, src->kept->path);
+        *f = src->kept->found;
+        c->origin = " from memory";
+        return;
+    }
+    int fd = server_open(s, s->root_fd, relative(path));
+    if (fd < 0) {
+        f->status = status_from_errno(errno);
+        server_explain_errno(s, path, errno);
+    } else if (fstat(fd, &st) < 0) {
+        close(fd);
+        f->status = HTTP_INTERNAL_ERROR;
+    } else if (S_ISDIR(st.st_mode) && path[len - 1] != '/') {
+        struct http_buf b = { src->location, 0, sizeof src->location - 1, 0 };
+        close(fd);
+        http_buf_url(&b, path, len);
+        http_buf_put(&b, "/", 1);
+        http_buf_put(&b, query, query_len);
+        src->location[b.overflow ? 0 : b.len] = '\0';
+        f->status = b.overflow ? HTTP_URI_TOO_LONG : HTTP_MOVED_PERMANENTLY;
+        f->location = src->location;
+    } else if (S_ISDIR(st.st_mode)) {
+        conn_find_directory(s, c, f, src, fd, &st, len, query, query_len);
+    } else if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        f->status = HTTP_FORBIDDEN;
+        server_explain_403(s, path, "it is not a regular file", "a FIFO, device or socket is never served");
+    } else {
+        conn_find_file(s, f, src, fd, &st);
+    }
+}
+
+/* Makes the loop's status text (nginx's stub_status; "?full" adds the loop's own counts) the body. */
+static void conn_find_status(struct server *s, struct conn *c, struct http_found *f, const char *query, size_t len)
+{
+    struct http_loop_status st = { s->accepts, s->handled, s->requests, s->queue[CONN_READING].count,
+                                   s->queue[CONN_SENDING].count + s->queue[CONN_CLOSING].count,
+                                   s->queue[CONN_IDLE].count, s->round, s->parked, s->queue[CONN_CLOSING].count,
+                                   s->building };
+    struct http_buf b = { malloc(HTTP_STATUS_TEXT_MAX), 0, HTTP_STATUS_TEXT_MAX, 0 };
+    if (b.data != NULL)
+        http_format_status(&b, &st, len == 5 && memcmp(query, "?full", 5) == 0);
+    c->body.blob = b.overflow ? (free(b.data), NULL) : blob_new(b.data, b.len);
+    *f = (struct http_found){ c->body.blob ? HTTP_OK : HTTP_UNAVAILABLE, "text/plain",
+                              { { c->body.blob ? (long long)b.len : -1, 0, 0, 0 } }, 1, NULL, "no-store" };
+}
+
+/* Makes a 404's body the root's 404.html, when there is one; read from disk each time, so an edit shows at once. */
+static void conn_find_not_found_page(struct server *s, struct conn *c, struct http_found *f)
+{
+    struct stat st;
+    int fd = s->single == NULL ? server_open(s, s->root_fd, "404.html") : -1;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        *f = (struct http_found){ HTTP_NOT_FOUND, "text/html", { variant_of(&st) }, 1, NULL, NULL };
+        c->body.fd = fd;
+    } else if (fd >= 0) {
+        close(fd);
+    }
+}
+
+/*
+ * Finds what the request names and describes it in f for http_decide: after the credentials, the target
+ * (OPTIONS * is about the server as a whole), the status path, the one file served alone, dotfiles (404),
+ * then the path itself; with -s a missing path gets the root's index, and a 404 gets 404.html.
+ */
+static void conn_find(struct server *s, struct conn *c, struct http_found *f, struct source *src)
+{
+    const char *target = c->buf->in + c->req.target.off;
+    size_t query;
+    if (s->user_count > 0 && !conn_authorized(s, c)) {
+        f->status = HTTP_UNAUTHORIZED;
+        return;
+    }
+    if (c->req.method == HTTP_METHOD_OPTIONS && c->req.target.len == 1 && target[0] == '*')
+        return;
+    f->status = http_target_path(target, c->req.target.len, src->path, HTTP_HEAD_MAX + 2, &query);
+    if (f->status != HTTP_OK)
+        return;
+    const char *q = target + query;
+    size_t q_len = c->req.target.len - query;
+    if (s->status_path != NULL && strcmp(src->path, s->status_path) == 0) {
+        conn_find_status(s, c, f, q, q_len);
+        return;
+    }
+    if (s->single != NULL && strcmp(src->path, "/") != 0 && strcmp(src->path + 1, s->single) != 0)
+        f->status = HTTP_NOT_FOUND;
+    else if (s->single != NULL)
+        snprintf(src->path, sizeof src->path, "/%s", s->single);
+    else if (http_path_hidden(src->path))
+        f->status = HTTP_NOT_FOUND;
+    if (f->status == HTTP_OK)
+        conn_find_path(s, c, f, src, q, q_len);
+    if (f->status == HTTP_NOT_FOUND && s->spa && s->single == NULL && !http_path_hidden(src->path)) {
+        strcpy(src->path, "/index.html");
+        conn_find_path(s, c, f, src, "", 0);
+    }
+    if (f->status == HTTP_NOT_FOUND)
+        conn_find_not_found_page(s, c, f);
+}
+
+/*
+ * Takes the representation http_decide chose as c's body: from memory, the file already open, or its
+ * sibling opened now; 0 when that sibling is no longer what was described (it changed meanwhile).
+ */
+static int conn_take(struct server *s, struct conn *c, const struct http_found *f, struct source *src,
+                     enum http_coding coding)
+{
+    char name[PATH_TEXT_MAX];
+    struct stat st;
+    if (src->kept != NULL) {
+        c->body.blob = src->kept->blob[coding];
+        c->body.blob->refs++;
+        return 1;
+    }
+    if (coding == HTTP_CODING_IDENTITY) {
+        c->body.fd = src->fd;
+        src->fd = -1;
+        return 1;
+    }
+    int fd = server_open(s, s->root_fd, sibling_name(name, src->path, coding));
+    struct http_variant v = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? variant_of(&st)
+                                                                                  : (struct http_variant){ .size = -1 };
+    const struct http_variant *want = &f->variant[coding];
+    if (v.size == want->size && v.inode == want->inode && v.mtime_ns == want->mtime_ns) {
+        c->body.fd = fd;
+        return 1;
+    }
+    if (fd >= 0)
+        close(fd);
+    return 0;
+}
+
+/*
+ * Decides the reply from what was found, takes the chosen bytes as the body and writes the head into
+ * out[]. A sibling that changed since it was described is left out and the reply decided again. A GET
+ * that waits for a listing being built gets its head when the listing is done (conn_listing_done).
+ */
+static void conn_reply(struct server *s, struct conn *c, struct http_found *f, struct source *src)
+{
+    struct http_reply r;
+    while (http_decide(&c->req, c->buf->in, f, s->date_second, c->keep_alive, &r), r.body && !r.page &&
+           !f->generated && !conn_take(s, c, f, src, r.coding))
+        f->variant[r.coding].size = -1;
+    if (src != NULL && src->fd >= 0)
+        close(src->fd);
+    if (!r.body || r.page)
+        body_drop(s, &c->body);
+    else if (c->body.listing != NULL && c->body.blob == NULL)
+        return;
+    struct http_buf b = { c->buf->out, 0, sizeof c->buf->out, 0 }; /* fits: Location and type are bounded */
+    r.head.date = s->date;
+    r.head.extra_fields = s->extra_fields[0] != '\0' ? s->extra_fields : NULL;
+    if (r.page) {
+        c->page_at = http_format_page(&b, &r.head, !r.body);
+    } else {
+        http_format_head(&b, &r.head);
+        c->page_at = b.len;
+        c->body.off = r.body ? (off_t)r.first : 0;
+        c->body.end = r.body ? (off_t)r.last + 1 : 0;
+        c->body.copy = c->loopback;
+    }
+    c->head_len = b.len;
+    c->head_sent = 0;
+    c->status = r.head.status;
+    c->response_size = (long long)b.len + (c->body.end - c->body.off);
+    c->response_sent = 0;
+    if (s->verbose) {
+        char line[256];
+        struct http_buf shown = { line, 0, sizeof line - 1, 0 };
+        http_buf_log(&shown, c->buf->in + c->req.line.off, c->req.line.len < 64 ? c->req.line.len : 64);
+        line[shown.len] = '\0';
+        if (c->req.line.len == 0) /* no request line came whole: a timeout, or a head that broke off early */
+            trace(s, "  fd %d: no whole request line, answering %d", c->fd, (int)c->status);
+        else
+            trace(s, "  fd %d: request \"%s\" complete, answering %d%s", c->fd, line, (int)c->status, c->origin);
+    }
+}
+
+/* Answers a GET whose listing is now done: its page (shared with every reader) is the body, or 500. */
+static void conn_listing_done(struct server *s, struct conn *c)
+{
+    struct listing *l = c->body.listing;
+    struct http_found f = { .status = HTTP_INTERNAL_ERROR };
+    if (!l->failed) {
+        f = (struct http_found){ HTTP_OK, "text/html", { { (long long)l->blob->len, 0, 0, 0 } }, 1, NULL,
+                                 s->cache_control };
+        c->body.blob = l->blob; /* the listing stays held too, so that a rebuild can find its page */
+        l->blob->refs++;
+    }
+    conn_reply(s, c, &f, NULL);
+}
+
+/* Answers the request the parser just finished (or refused with status): finds, decides, starts sending. */
+static void conn_respond(struct server *s, struct conn *c, enum http_status status)
+{
+    struct http_found f = { .status = status };
+    struct source src = { .fd = -1 };
+    s->requests++;
+    c->keep_alive = status == HTTP_OK && c->req.keep_alive; /* the parser says no when a body was left unread */
+    c->origin = "";
+    conn_enter(s, c, CONN_SENDING);
+    if (status == HTTP_OK)
+        conn_find(s, c, &f, &src);
+    if (c->body.listing != NULL && c->body.listing->done_at != 0)
+        conn_listing_done(s, c);
+    else
+        conn_reply(s, c, &f, &src);
+}
+
+#ifdef USE_OUTQ
+/* Says whether the client has everything sent on fd: nothing waits in the send queue, so a close loses nothing. */
+static int sent_all(int fd)
+{
+    int queued = 1;
+    return ioctl(fd, TIOCOUTQ, &queued) == 0 && queued == 0;
+}
+#else
+/* Without a way to know whether the client has everything, every close lingers. */
+static int sent_all(int fd)
+{
+    (void)fd;
+    return 0;
+}
+#endif
+
+/*
+ * Ends a response: logs it, then waits for the next request, or closes. Closing a socket with unread input
+ * (or input arriving later, while some of it is still unsent) makes the kernel send a reset and drop what
+ * it has not sent. So a client that asked to close is closed at once only when it has the whole response
+ * and a read finds nothing more from it; any other close lingers: the sending side is shut down, and what
+ * the client still sends is drained first.
  */
 static void conn_finish(struct server *s, struct conn *c)
 {
+    int asked_to_close = c->status < HTTP_BAD_REQUEST && !c->req.body_unread; /* and the parse went well */
     conn_log(s, c);
-    conn_drop_body(c);
+    body_drop(s, &c->body);
     if (c->keep_alive) {
-        conn_next_request(s, c, c->req.end, CONN_IDLE);
+        conn_next_request(s, c, c->req.end);
+        return;
+    }
+    ssize_t n = asked_to_close && c->in_len == c->req.end && sent_all(c->fd) ? read(c->fd, s->drain, sizeof s->drain)
+                                                                             : 1;
+    if (n == 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) { /* nothing unread: no reset to fear */
+        conn_close(s, c, "answered; the client asked to close");
         return;
     }
     conn_give_buffer(s, c);
@@ -1480,39 +1736,24 @@ static void conn_finish(struct server *s, struct conn *c)
         conn_close(s, c, "client gone");
         return;
     }
-    conn_enter(s, c, CONN_CLOSING); /* drain what the client still sends, so our last bytes are not reset */
+    conn_enter(s, c, CONN_CLOSING);
+}
+
+/* Says whether a failed call only has to wait or be retried. */
+static int would_block(void)
+{
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 }
 
 /*
- * Sends up to max body bytes from the file: sendfile() on Linux, pread() and write() elsewhere, and
- * also where a file system refuses sendfile() (EINVAL, ENOSYS), from then on for this file.
+ * Writes the head's rest (iov[0], maybe empty) and body bytes (iov[1]). With more set, Linux holds the
+ * bytes back (MSG_MORE) to leave in one segment with what follows: a file's next bytes, or the FIN.
  */
-static ssize_t conn_send_file(struct conn *c, int fd, size_t max)
+static ssize_t send_parts(int fd, struct iovec iov[2], int more)
 {
-#ifdef USE_SENDFILE
-    if (!c->copy_file) {
-        ssize_t sent = sendfile(fd, c->file, &c->file_off, max);
-        if (sent >= 0 || (errno != EINVAL && errno != ENOSYS))
-            return sent;
-        c->copy_file = 1;
-    }
-#endif
-    static char chunk[COPY_BYTES];
-    ssize_t n = pread(c->file, chunk, max < sizeof chunk ? max : sizeof chunk, c->file_off);
-    if (n <= 0)
-        return n;
-    n = write(fd, chunk, (size_t)n);
-    if (n > 0)
-        c->file_off += n;
-    return n;
-}
-
-/*
- * Sends the head and a body held in memory. With more set, Linux holds the bytes back (MSG_MORE) to
- * leave in one segment with what follows: the file's first bytes, or the FIN that shutdown() sends.
- */
-static ssize_t send_head(int fd, struct iovec *iov, int count, int more)
-{
+    int count = iov[1].iov_len > 0 ? 2 : 1;
+    if (iov[0].iov_len == 0)
+        return write(fd, iov[1].iov_base, iov[1].iov_len);
 #ifdef USE_MSG_MORE
     struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)count };
     return sendmsg(fd, &msg, more ? MSG_MORE : 0);
@@ -1522,151 +1763,169 @@ static ssize_t send_head(int fd, struct iovec *iov, int count, int more)
 #endif
 }
 
-/* Says whether a failed call only has to wait or be retried. */
-static int would_block(void)
+/*
+ * Sends one step of the response, at most max bytes: the head's rest with the body's next bytes, from
+ * memory, copied from the file (pread, then one write with the head, as h2o does), or with sendfile().
+ * A file is copied for a client on this machine, where that is faster, and where a file system refuses
+ * sendfile() (EINVAL, ENOSYS). Returns the bytes written, 0 when the file ended early, or -1.
+ */
+static ssize_t conn_send_step(struct server *s, struct conn *c, size_t max)
 {
-    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-}
-
-/* Leaves a request in c's buffer for the next round: its turn is over, and select() will not report it. */
-static void conn_defer(struct server *s, struct conn *c)
-{
-    if (!c->pending) { /* listed once besides this round's carried turns: pending[] never overflows */
-        c->pending = 1;
-        s->pending[s->pending_count++] = c->fd;
+    struct body *b = &c->body;
+    size_t head_left = c->head_len - c->head_sent, room = max > head_left ? max - head_left : 0;
+    size_t want = b->end - b->off < (off_t)room ? (size_t)(b->end - b->off) : room; /* off_t: past 4 GiB too */
+    struct iovec iov[2] = { { c->buf->out + c->head_sent, head_left }, { NULL, 0 } };
+    ssize_t n;
+    if (b->fd < 0 || want == 0) { /* memory: MSG_MORE when a file follows, or the FIN after the last bytes */
+        if (b->blob != NULL)
+            iov[1] = (struct iovec){ b->blob->data + b->off, want };
+        return send_parts(c->fd, iov, b->fd >= 0 || (!c->keep_alive && b->end - b->off == (off_t)want));
     }
+#ifdef USE_SENDFILE
+    if (!b->copy && head_left > 0)
+        return send_parts(c->fd, iov, 1);
+    if (!b->copy) {
+        off_t off = b->off;
+        if ((n = sendfile(c->fd, b->fd, &off, want)) >= 0 || (errno != EINVAL && errno != ENOSYS))
+            return n;
+        b->copy = 1;
+    }
+#endif
+    n = pread(b->fd, s->copy, want < sizeof s->copy ? want : sizeof s->copy, b->off);
+    if (n <= 0)
+        return n;
+    iov[1] = (struct iovec){ s->copy, (size_t)n };
+    return send_parts(c->fd, iov, 0);
 }
 
 /*
- * Gives one connection its turn: advances it as far as it can go without blocking, answering at most
- * TURN_REQUESTS requests and sending (or generating) at most SLICE_BYTES, so no client holds up the others.
- * It reads only when a read can find bytes: when select() said so (readable), or after a read that
- * filled the space it had; never straight after a response, which the client has not even received yet.
+ * The sending turn: a response waiting for a listing builds it one step (then the turn is over); else the
+ * head and body go out within the turn's budget. Returns 1 when the connection may go on this turn.
  */
-static void conn_advance(struct server *s, struct conn *c, int readable)
+static int conn_send_turn(struct server *s, struct conn *c, struct budget *b)
 {
-    int fd = c->fd;
-    size_t budget = SLICE_BYTES;
-    int answers = TURN_REQUESTS;
+    if (c->body.listing != NULL && c->body.blob == NULL) {
+        if (c->body.listing->done_at == 0) /* another reader's turn may have finished it */
+            listing_step(s, c->body.listing);
+        conn_touch(s, c);
+        if (c->body.listing->done_at != 0)
+            conn_listing_done(s, c);
+        return 0;
+    }
+    if (b->bytes == 0)
+        return 0;
+    ssize_t n = conn_send_step(s, c, b->bytes);
+    if (n < 0 && would_block())
+        return errno == EINTR;
+    if (n <= 0) {
+        conn_close(s, c, n == 0 ? "file shrank" : strerror(errno));
+        return 0;
+    }
+    size_t out_part = (size_t)n < c->head_len - c->head_sent ? (size_t)n : c->head_len - c->head_sent;
+    size_t head_part = c->head_sent >= c->page_at ? 0 : out_part < c->page_at - c->head_sent ? out_part
+                                                                                             : c->page_at - c->head_sent;
+    c->head_sent += out_part;
+    c->body.off += (off_t)((size_t)n - out_part);
+    c->body_sent += (long long)((size_t)n - head_part); /* a page after the head is its body too */
+    c->response_sent += n;
+    b->bytes = (size_t)n < b->bytes ? b->bytes - (size_t)n : 0;
+    trace(s, "  fd %d: wrote %zd bytes, %lld of %lld sent", c->fd, n, c->response_sent, c->response_size);
+    if (c->head_sent == c->head_len && c->body.off >= c->body.end)
+        conn_finish(s, c);
+    else
+        conn_touch(s, c);
+    return 1;
+}
+
+/*
+ * The reading turn: parses what is in hand and answers a whole request (or refuses a bad one); reads more
+ * only when select() said bytes wait, or after a read that filled the room it had. A first byte makes
+ * an idle connection READING, so IDLE always means nothing in hand. Returns 1 when it may go on.
+ */
+static int conn_read_turn(struct server *s, struct conn *c, int *readable, struct budget *b)
+{
+    if (c->in_len > 0) {
+        if (b->requests == 0 || b->bytes == 0) { /* parse it in the next round's turn */
+            conn_defer(s, c);
+            return 0;
+        }
+        enum http_status status = http_parse(&c->req, c->buf->in, c->in_len);
+        if (status != HTTP_NEED_MORE) {
+            b->requests--;
+            conn_respond(s, c, status);
+            return 1;
+        }
+        c->in_len = http_compact(&c->req, c->buf->in, c->in_len); /* a body's bytes, once thrown away, go */
+    }
+    if (!*readable)
+        return 0;
+    if (!conn_take_buffer(s, c)) {
+        conn_close(s, c, "out of memory");
+        return 0;
+    }
+    size_t room = sizeof c->buf->in - c->in_len;
+    ssize_t n = read(c->fd, c->buf->in + c->in_len, room);
+    if (n > 0) {
+        c->in_len += (size_t)n;
+        *readable = (size_t)n == room;
+        trace(s, "  fd %d: read %zd bytes", c->fd, n);
+        if (c->state == CONN_IDLE) /* a request has begun: its head's time limit runs */
+            conn_enter(s, c, CONN_READING);
+        return 1;
+    }
+    if (n == 0 || !would_block()) {
+        conn_close(s, c, n < 0 ? strerror(errno) : c->in_len ? "client closed mid-request" : "client done");
+        return 0;
+    }
+    if (errno == EINTR)
+        return 1;
+    if (c->in_len == 0)
+        conn_give_buffer(s, c);
+    *readable = 0;
+    return 0;
+}
+
+/* The closing turn: drains what the client still sends, until it closes too; at most the budget a turn. */
+static int conn_drain_turn(struct server *s, struct conn *c, int *readable, struct budget *b)
+{
+    if (!*readable)
+        return 0;
+    ssize_t n = read(c->fd, s->drain, sizeof s->drain);
+    if (n < 0 && would_block())
+        return *readable = errno == EINTR;
+    if (n <= 0) {
+        conn_close(s, c, n == 0 ? "client done" : strerror(errno));
+        return 0;
+    }
+    *readable = (size_t)n == sizeof s->drain;
+    b->bytes = (size_t)n < b->bytes ? b->bytes - (size_t)n : 0; /* a client that keeps sending cannot hold the loop */
+    return b->bytes > 0;
+}
+
+/*
+ * Gives one connection its turn: runs its state's turn function until it must wait or has spent the
+ * turn's budget (TURN_REQUESTS requests, SLICE_BYTES bytes, one step of a listing), so no client, however
+ * fast, large or greedy, holds up the others. readable: select() reported bytes to read.
+ */
+static void conn_turn(struct server *s, struct conn *c, int readable)
+{
+    struct budget b = { SLICE_BYTES, TURN_REQUESTS };
+    int more = 1;
     c->turn = s->round;
-    for (;;) {
-        ssize_t n;
+    while (more) {
         switch (c->state) {
-        case CONN_FREE:
-        case CONN_STATES:
-            return;
         case CONN_IDLE:
-        case CONN_READING: {
-            int room_in_turn = answers > 0 && budget > 0;
-            enum http_status status = c->in_len && room_in_turn ? http_parse(&c->req, c->buf->in, c->in_len)
-                                                                : HTTP_NEED_MORE;
-            if (status != HTTP_NEED_MORE) {
-                size_t generated = conn_respond(s, c, status);
-                budget = generated < budget ? budget - generated : 0;
-                answers--;
-                break;
-            }
-            if (c->in_len > 0) /* a body's bytes, once thrown away, leave the buffer */
-                c->in_len = http_compact(&c->req, c->buf->in, c->in_len);
-            if (c->state == CONN_IDLE && c->in_len > 0) /* a request has begun: its head's time limit runs */
-                conn_enter(s, c, CONN_READING);
-            if (c->in_len > 0 && !room_in_turn) { /* parse it in the next round's turn */
-                conn_defer(s, c);
-                return;
-            }
-            if (!readable)
-                return;
-            if (!conn_take_buffer(s, c)) {
-                conn_close(s, c, "out of memory");
-                return;
-            }
-            size_t room = sizeof c->buf->in - c->in_len;
-            n = read(fd, c->buf->in + c->in_len, room);
-            if (n > 0) {
-                c->in_len += (size_t)n;
-                readable = (size_t)n == room;
-                trace(s, "  fd %d: read %zd bytes", fd, n);
-            } else if (n == 0) {
-                conn_close(s, c, c->in_len ? "client closed mid-request" : "client done");
-                return;
-            } else if (!would_block()) {
-                conn_close(s, c, strerror(errno));
-                return;
-            } else if (errno != EINTR) {
-                if (c->in_len == 0)
-                    conn_give_buffer(s, c);
-                return;
-            }
+        case CONN_READING:
+            more = conn_read_turn(s, c, &readable, &b);
             break;
-        }
-        case CONN_SENDING_MEMORY: {
-            size_t total = c->out_len + c->mem_len;
-            if (budget == 0)
-                return;
-            if (c->sent < c->out_len) {
-                size_t head_left = c->out_len - c->sent;
-                size_t mem_part = budget > head_left ? budget - head_left : 0;
-                struct iovec iov[2] = { { c->buf->out + c->sent, head_left },
-                                        { (void *)c->mem, mem_part < c->mem_len ? mem_part : c->mem_len } };
-                n = send_head(fd, iov, mem_part && c->mem_len ? 2 : 1, c->file_off < c->file_end || !c->keep_alive);
-            } else {
-                n = write(fd, c->mem + (c->sent - c->out_len), total - c->sent < budget ? total - c->sent : budget);
-            }
-            if (n < 0 && would_block())
-                return;
-            if (n < 0) {
-                conn_close(s, c, strerror(errno));
-                return;
-            }
-            c->sent += (size_t)n;
-            if (c->sent > c->reply_head_len)
-                c->body_sent = (long long)(c->sent - c->reply_head_len);
-            budget = (size_t)n < budget ? budget - (size_t)n : 0;
-            c->response_sent += n;
-            trace(s, "  fd %d: wrote %zd bytes, %lld of %lld sent", fd, n, c->response_sent, c->response_size);
-            if (c->sent == total && c->file_off < c->file_end)
-                conn_enter(s, c, CONN_SENDING_FILE);
-            else if (c->sent == total)
-                conn_finish(s, c);
-            else
-                conn_touch(s, c);
-            break;
-        }
-        case CONN_SENDING_FILE:
-            if (budget == 0)
-                return;
-            n = conn_send_file(c, fd, c->file_end - c->file_off < (off_t)budget ? (size_t)(c->file_end - c->file_off)
-                                                                                : budget);
-            if (n < 0 && would_block())
-                return;
-            if (n <= 0) {
-                conn_close(s, c, n == 0 ? "file shrank" : strerror(errno));
-                return;
-            }
-            budget -= (size_t)n;
-            c->body_sent += n;
-            c->response_sent += n;
-            trace(s, "  fd %d: wrote %zd bytes, %lld of %lld sent", fd, n, c->response_sent, c->response_size);
-            if (c->file_off == c->file_end)
-                conn_finish(s, c);
-            else
-                conn_touch(s, c);
+        case CONN_SENDING:
+            more = conn_send_turn(s, c, &b);
             break;
         case CONN_CLOSING:
-            if (!readable)
-                return;
-            n = read(fd, s->drain, sizeof s->drain);
-            if (n < 0 && would_block())
-                return;
-            if (n <= 0) {
-                conn_close(s, c, n == 0 ? "client done" : strerror(errno));
-                return;
-            }
-            readable = (size_t)n == sizeof s->drain;
-            if ((size_t)n >= budget) /* a client that keeps sending cannot hold the loop */
-                return;
-            budget -= (size_t)n;
+            more = conn_drain_turn(s, c, &readable, &b);
             break;
+        default:
+            more = 0;
         }
     }
 }
@@ -1675,35 +1934,40 @@ static void conn_advance(struct server *s, struct conn *c, int readable)
 static void conn_expire(struct server *s, struct conn *c)
 {
     if (c->state == CONN_READING && c->req.started) {
-        if (c->req.head_len == 0) { /* the head never came whole: nothing of it is logged as a request */
-            trace(s, "  fd %d: request head timed out", c->fd);
+        trace(s, "  fd %d: request %s timed out", c->fd, c->req.head_len == 0 ? "head" : "body");
+        if (c->req.head_len == 0) /* the head never came whole: nothing of it is logged as a request */
             c->req.line.len = 0;
-        } else {
-            trace(s, "  fd %d: request body timed out", c->fd);
-        }
-        c->req.method = HTTP_METHOD_UNKNOWN; /* the 408 page is sent, even for a HEAD */
         conn_respond(s, c, HTTP_REQUEST_TIMEOUT);
-        conn_advance(s, c, 0);
+        conn_turn(s, c, 0);
     } else {
         conn_close(s, c, c->state == CONN_IDLE || c->state == CONN_READING ? "idle timeout" : "timeout");
     }
 }
 
 /*
- * Expires every connection past its deadline, and returns the nearest deadline left (monotonic ms), or
- * -1 when no connection is open. Each queue is oldest first, so only its head is looked at; expiring
- * moves a connection only to a later state's queue (a 408 being sent, closing) or closes it.
+ * Expires every connection past its deadline. Each queue is oldest first, so only its head is looked
+ * at; expiring moves a connection only to a later state's queue (a 408 being sent, closing) or closes it.
  */
-static long long server_expire(struct server *s)
+static void server_expire(struct server *s)
 {
-    long long next = -1;
     for (int state = CONN_IDLE; state < CONN_STATES; state++) {
         struct queue *q = &s->queue[state];
         long long limit = state_limit(s, (enum conn_state)state);
         while (q->head != NULL && q->head->since + limit <= s->now)
             conn_expire(s, q->head);
-        if (q->head != NULL && (next < 0 || q->head->since + limit < next))
-            next = q->head->since + limit;
+    }
+    server_expire_listings(s);
+}
+
+/* Returns the nearest connection deadline (monotonic ms), or -1 when no connection is open. */
+static long long server_next_deadline(const struct server *s)
+{
+    long long next = -1;
+    for (int state = CONN_IDLE; state < CONN_STATES; state++) {
+        const struct queue *q = &s->queue[state];
+        long long at = q->head != NULL ? q->head->since + state_limit(s, (enum conn_state)state) : -1;
+        if (at >= 0 && (next < 0 || at < next))
+            next = at;
     }
     return next;
 }
@@ -1714,7 +1978,7 @@ static void server_refuse(struct server *s, int fd)
     char out[HTTP_RESPONSE_HEAD_MAX];
     struct http_buf b = { out, 0, sizeof out, 0 };
     struct http_response r = { .status = HTTP_UNAVAILABLE, .date = s->date, .close = 1,
-                               .extra_fields = s->extra_fields };
+                               .extra_fields = s->extra_fields[0] != '\0' ? s->extra_fields : NULL };
     http_format_page(&b, &r, 0);
     if (send(fd, out, b.len, 0) < 0)
         trace(s, "  fd %d: 503 not sent: %s", fd, strerror(errno));
@@ -1737,7 +2001,7 @@ static int server_accepting(const struct server *s)
 static void server_accept(struct server *s)
 {
     for (int reported = 1;; reported = 0) {
-        if (s->conns >= s->max_conns && !(reported && server_reclaim(s, "reclaimed for a new client")))
+        if (s->conns >= s->max_conns && !(reported && server_reclaim(s, "reclaimed for a new client", 1)))
             return;
         struct sockaddr_storage sa;
         socklen_t len = sizeof sa;
@@ -1746,7 +2010,7 @@ static void server_accept(struct server *s)
 #else
         int fd = accept(s->listen_fd, (struct sockaddr *)&sa, &len);
         if (fd >= 0 && (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)) {
-            fprintf(stderr, "server: fcntl: %s\n", strerror(errno));
+            note(s, "server: fcntl: %s", strerror(errno));
             close(fd);
             continue;
         }
@@ -1756,39 +2020,21 @@ static void server_accept(struct server *s)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 if (s->accept_resume == 0)
-                    fprintf(stderr, "server: accept: %s; pausing new connections (raise the limit with ulimit -n)\n",
-                            strerror(errno));
+                    note(s, "server: accept: %s; pausing new connections (raise the limit with ulimit -n)",
+                         strerror(errno));
                 s->accept_resume = s->now + ACCEPT_PAUSE_MS;
             } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                fprintf(stderr, "server: accept: %s\n", strerror(errno));
+                note(s, "server: accept: %s", strerror(errno));
             }
             return;
         }
+        s->accepts++;
         s->accept_resume = 0;
         if (!server_fit_table(s, fd) || !conn_open(s, fd, (struct sockaddr *)&sa, len)) {
             server_refuse(s, fd);
             return;
         }
     }
-}
-
-/* Queues the round's line of the teaching trace: the ready count and connections per state. */
-static void trace_round(struct server *s, int ready, int left_out)
-{
-    if (!s->verbose)
-        return;
-    char line[256];
-    struct http_buf b = { line, 0, sizeof line, 0 };
-    http_buf_printf(&b, "select #%llu at %.3f s: %d ready; %d open", s->round, (s->now - s->started) / 1000.0, ready,
-                    s->conns);
-    for (int i = CONN_IDLE, first = 1; i < CONN_STATES; i++)
-        if (s->queue[i].count) {
-            http_buf_printf(&b, "%s%d %s", first ? ": " : ", ", s->queue[i].count, state_names[i]);
-            first = 0;
-        }
-    if (left_out)
-        http_buf_printf(&b, "; %d parked, not watched this round", left_out);
-    trace(s, "%.*s", (int)b.len, line);
 }
 
 /* Returns the earlier of two monotonic times, either of which may be -1 (none). */
@@ -1798,17 +2044,20 @@ static long long earliest(long long a, long long b)
 }
 
 /*
- * Returns how long this round may wait in select(), in ms (-1: until a descriptor is ready), given
- * the nearest connection deadline: also until the next full round, the pool's trim, the moment the
- * longest-idle connection can be reclaimed for a client waiting at the cap, or the end of an accept pause.
+ * Returns how long this round may wait in select(), in ms (-1: until a descriptor is ready): until the
+ * nearest connection deadline, the next full round, the pool's trim, the moment the longest-idle
+ * connection can be reclaimed for a client waiting at the cap, or the end of an accept pause.
  */
-static long long server_wait_ms(const struct server *s, long long next, int full, int accepting)
+static long long server_wait_ms(const struct server *s, int full, int accepting)
 {
     const struct conn *idle = s->queue[CONN_IDLE].head;
+    long long next = server_next_deadline(s);
     if (!full)
         next = earliest(next, s->full_round + FULL_ROUND_MS);
     if (s->spare_buffers > 0)
         next = earliest(next, s->pool_used + SPARE_IDLE_MS);
+    if (s->listings != NULL)
+        next = earliest(next, s->now + LISTING_TTL_MS);
     if (s->conns >= s->max_conns && idle != NULL && !idle->parked)
         next = earliest(next, idle->since + PARK_AFTER_MS);
     if (!accepting && s->conns < s->max_conns)
@@ -1816,26 +2065,77 @@ static long long server_wait_ms(const struct server *s, long long next, int full
     return next < 0 ? -1 : next > s->now ? next - s->now : 0;
 }
 
+/* What one select() call waits for: one past the highest descriptor, and how long (forever when forever). */
+struct wait {
+    int end;
+    int accepting, full, forever;
+    struct timespec timeout;
+};
+
 /*
- * Copies the master sets into this round's, which select() overwrites: the parked connections too in a
- * full round, the listener while accepting, stdout or stderr while a log waits for its reader. Returns
- * the nfds for select(): one past the highest descriptor watched.
+ * Fills this round's sets from the master sets, which are kept up to date as connections change state:
+ * the parked connections too in a full round, the listener while accepting, stdout or stderr while a log
+ * waits for its reader. select() costs time for every descriptor it watches, so connections waiting to
+ * read that have been quiet for PARK_AFTER_MS are parked: while others are busy, a round leaves them out,
+ * and a full round that watches them too comes every FULL_ROUND_MS. With nothing busy, every round is full.
  */
-static int server_fill_sets(struct server *s, int full, int accepting)
+static struct wait server_fill_sets(struct server *s)
 {
-    int log = output_waiting(&s->log), traced = output_waiting(&s->trace), end = s->fd_end;
-    end = accepting && s->listen_fd >= end ? s->listen_fd + 1 : end;
-    end = log && s->log.fd >= end ? s->log.fd + 1 : end;
-    end = traced && s->trace.fd >= end ? s->trace.fd + 1 : end;
-    fdset_copy(&s->ready_read, &s->want_read, full ? &s->parked_read : NULL, end);
-    fdset_copy(&s->ready_write, &s->want_write, NULL, end);
-    if (accepting)
-        fdset_add(&s->ready_read, s->listen_fd);
+    struct wait w;
+    server_tick(s);
+    s->round++;
+    server_park(s);
+    server_trim_pool(s, 0);
+    int busy = s->conns > s->parked || s->pending_count > 0;
+    w.full = s->parked == 0 || !busy || s->now - s->full_round >= FULL_ROUND_MS;
+    w.accepting = server_accepting(s);
+    int log = output_waiting(&s->log), err = output_waiting(&s->err);
+    w.end = s->fd_end;
+    w.end = w.accepting && s->listen_fd >= w.end ? s->listen_fd + 1 : w.end;
+    w.end = log && s->log.fd >= w.end ? s->log.fd + 1 : w.end;
+    w.end = err && s->err.fd >= w.end ? s->err.fd + 1 : w.end;
+    fdset_copy(&s->set[READY_READ], &s->set[WANT_READ], w.full ? &s->set[PARKED_READ] : NULL, w.end);
+    fdset_copy(&s->set[READY_WRITE], &s->set[WANT_WRITE], NULL, w.end);
+    if (w.accepting)
+        fdset_put(&s->set[READY_READ], s->listen_fd, 1);
     if (log)
-        fdset_add(&s->ready_write, s->log.fd);
-    if (traced)
-        fdset_add(&s->ready_write, s->trace.fd);
-    return end;
+        fdset_put(&s->set[READY_WRITE], s->log.fd, 1);
+    if (err)
+        fdset_put(&s->set[READY_WRITE], s->err.fd, 1);
+    /* Only look, never wait, when a request is left over, or when a full round comes while others are
+       busy: looking at every parked descriptor is the round's cost, and the busy ones need not wait. */
+    long long wait = s->pending_count > 0 || (w.full && busy && s->parked > 0) ? 0 : server_wait_ms(s, w.full, w.accepting);
+    w.timeout = (struct timespec){ (time_t)(wait / 1000), (long)(wait % 1000) * 1000000 };
+    w.forever = wait < 0;
+    if (w.full)
+        s->full_round = s->now;
+    return w;
+}
+
+/*
+ * Writes the round's line of the teaching trace: what select() said, and the connections in each state.
+ * With -v it waits for the round's first event (and rounds with nothing ready and nothing done are only
+ * counted); with -vv every round is shown.
+ */
+static void trace_round(struct server *s, int ready, int left_out)
+{
+    if (!s->verbose)
+        return;
+    if (s->round_line_len != 0) /* the last round showed nothing */
+        s->quiet_rounds++;
+    struct http_buf b = { s->round_line, 0, sizeof s->round_line, 0 };
+    http_buf_printf(&b, "select #%llu at %.3f s: %d ready; %d open", s->round, (s->now - s->started) / 1000.0, ready,
+                    s->conns);
+    for (int i = CONN_IDLE, first = 1; i < CONN_STATES; i++)
+        if (s->queue[i].count) {
+            http_buf_printf(&b, "%s%d %s", first ? ": " : ", ", s->queue[i].count, state_names[i]);
+            first = 0;
+        }
+    if (left_out)
+        http_buf_printf(&b, "; %d parked, not watched this round", left_out);
+    s->round_line_len = b.overflow ? 0 : b.len;
+    if (ready > 0 || s->verbose > 1)
+        trace_round_line(s);
 }
 
 /* Gives every connection select() reported, then every one with a request left over, its turn. */
@@ -1845,59 +2145,44 @@ static void server_serve(struct server *s, int end)
     for (int i = 0; i < carried; i++)
         if (s->conn[s->pending[i]] != NULL)
             s->conn[s->pending[i]]->pending = 0;
-    for (int fd = fdset_next(&s->ready_read, &s->ready_write, 0, end); fd < end;
-         fd = fdset_next(&s->ready_read, &s->ready_write, fd + 1, end))
+    for (int fd = fdset_next(&s->set[READY_READ], &s->set[READY_WRITE], 0, end); fd < end;
+         fd = fdset_next(&s->set[READY_READ], &s->set[READY_WRITE], fd + 1, end))
         if (s->conn[fd] != NULL) /* the listener and the log descriptors have no connection */
-            conn_advance(s, s->conn[fd], fdset_has(&s->ready_read, fd));
+            conn_turn(s, s->conn[fd], fdset_has(&s->set[READY_READ], fd));
     for (int i = 0; i < carried; i++) {
         struct conn *c = s->conn[s->pending[i]];
         if (c != NULL && c->turn != s->round)
-            conn_advance(s, c, 0);
+            conn_turn(s, c, 0);
     }
     s->pending_count -= carried;
     memmove(s->pending, s->pending + carried, (size_t)s->pending_count * sizeof *s->pending);
 }
 
 /*
- * The one select() loop: expire, copy the master sets, wait, serve, accept, until a stop signal.
- * select() costs time for every descriptor it watches. So connections waiting to read that have been
- * quiet for PARK_AFTER_MS are parked: while others are busy, a round leaves them out, and a full round
- * that watches them too comes every FULL_ROUND_MS. With nothing busy, every round is full and may wait.
+ * The one select() loop, as the workshop draws it: fill the sets, wait until a descriptor is ready (or
+ * the nearest deadline), accept new clients, give each ready connection one bounded turn, expire those
+ * past their deadline; then write the round's trace and log. It ends at a stop signal.
  */
 static int server_run(struct server *s, const sigset_t *wait_mask)
 {
     while (!stop_requested) {
-        server_tick(s);
-        s->round++;
-        long long next = server_expire(s);
-        server_park(s);
-        server_trim_pool(s);
-        int busy = s->conns > s->parked || s->pending_count > 0;
-        int full = s->parked == 0 || !busy || s->now - s->full_round >= FULL_ROUND_MS;
-        /* Only look, never wait, when a request is left over, or when a full round comes while others are
-           busy: looking at every parked descriptor is the round's cost, and the busy ones need not wait. */
-        int look = s->pending_count > 0 || (full && busy && s->parked > 0);
-        int accepting = server_accepting(s);
-        int end = server_fill_sets(s, full, accepting);
-        long long wait = look ? 0 : server_wait_ms(s, next, full, accepting);
-        struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000 };
-        int ready = pselect(end, fdset_arg(&s->ready_read), fdset_arg(&s->ready_write), NULL,
-                            wait < 0 ? NULL : &ts, wait_mask);
+        struct wait w = server_fill_sets(s);
+        int ready = pselect(w.end, fdset_arg(&s->set[READY_READ]), fdset_arg(&s->set[READY_WRITE]), NULL,
+                            w.forever ? NULL : &w.timeout, wait_mask);
         if (ready < 0 && errno == EINTR)
             continue;
         if (ready < 0) {
             fprintf(stderr, "server: select: %s\n", strerror(errno));
             return 1;
         }
-        if (full)
-            s->full_round = s->now;
         server_tick(s);
-        trace_round(s, ready, full ? 0 : s->parked);
-        server_serve(s, end);
-        if (accepting && fdset_has(&s->ready_read, s->listen_fd))
+        trace_round(s, ready, w.full ? 0 : s->parked);
+        if (w.accepting && fdset_has(&s->set[READY_READ], s->listen_fd))
             server_accept(s);
+        server_serve(s, w.end);
+        server_expire(s);
         server_free_closed(s);
-        output_flush(&s->trace); /* the round's trace, then the log lines of the requests it answered */
+        output_flush(&s->err); /* the round's trace, then the log lines of the requests it answered */
         output_flush(&s->log);
     }
     return 0;
@@ -1967,15 +2252,6 @@ static int addr_url(const struct sockaddr *sa, socklen_t len, char *out, size_t 
         return 0;
     snprintf(out, cap, sa->sa_family == AF_INET6 ? "http://[%s]:%s/" : "http://%s:%s/", host, serv);
     return 1;
-}
-
-/* Says whether an address is a loopback one: 127.0.0.0/8 or ::1 (also as ::ffff:127.x.x.x). */
-static int addr_is_loopback(const struct sockaddr *sa)
-{
-    if (sa->sa_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
-    const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-    return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 }
 
 /* Says whether a bound address is a wildcard one (0.0.0.0 or ::), which takes clients on every interface. */
@@ -2129,82 +2405,96 @@ static void server_fit_descriptors(struct server *s, int cap_given)
         s->max_conns = (int)fit;
 }
 
+/* Reads a small regular file by name into a NUL-terminated blob; NULL (errno set) when it cannot. */
+static struct blob *read_named_file(const char *file, size_t max)
+{
+    struct stat st;
+    struct blob *b = NULL;
+    int fd = open(file, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC); /* a FIFO or tty: no hang, no side effect */
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) == 0 && (b = read_small_file(fd, &st, max)) == NULL)
+        errno = !S_ISREG(st.st_mode) || st.st_size > (off_t)max ? EINVAL : EIO;
+    close(fd);
+    return b;
+}
+
 /* Reads /etc/mime.types once, so that extensions the built-in table lacks cost nothing per request. */
 static void server_load_mime(struct server *s)
 {
-    const char *file = "/etc/mime.types";
-    struct stat st;
-    size_t have = 0;
-    int fd = open(file, O_RDONLY | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno != ENOENT)
-            fprintf(stderr, "server: %s: %s; using the built-in MIME types\n", file, strerror(errno));
+    struct blob *b = read_named_file("/etc/mime.types", SIZE_MAX / 4);
+    if (b == NULL && errno != ENOENT)
+        fprintf(stderr, "server: /etc/mime.types: %s; using the built-in MIME types\n", strerror(errno));
+    if (b == NULL)
         return;
-    }
-    if (fstat(fd, &st) == 0 && (s->mime_text = malloc((size_t)st.st_size + 1)) != NULL) {
-        ssize_t n = 1;
-        while (have < (size_t)st.st_size && (n = read(fd, s->mime_text + have, (size_t)st.st_size - have)) != 0) {
-            if (n < 0 && errno != EINTR)
-                break;
-            have += n > 0 ? (size_t)n : 0;
-        }
-        s->mime_text[have] = '\0';
-        size_t max = have / 2 + 1; /* an extension takes at least two bytes: itself and a separator */
-        if (n >= 0 && (s->mime.entry = malloc(max * sizeof *s->mime.entry)) != NULL)
-            s->mime.count = http_mime_index(s->mime_text, s->mime.entry, max);
-    }
-    if (s->mime.entry == NULL)
-        fprintf(stderr, "server: %s: %s; using the built-in MIME types\n", file, strerror(errno));
-    close(fd);
+    size_t max = b->len / 2 + 1; /* an extension takes at least two bytes: itself and a separator */
+    s->mime_text = b->data;
+    free(b);
+    if ((s->mime.entry = malloc(max * sizeof *s->mime.entry)) != NULL)
+        s->mime.count = http_mime_index(s->mime_text, s->mime.entry, max);
 }
 
-/* One command-line option: its letter, its long name, and whether a value follows it. */
+#define TEXT(x) #x
+#define NUMBER_TEXT(x) TEXT(x)
+
+/* One command-line option: its letter, its long name, its value's name (NULL: none) and its help. */
 struct option_spec {
     char letter;
-    const char *name;
-    int takes_value;
+    const char *name, *value, *help;
 };
 
 static const struct option_spec options[] = {
-    { 'p', "port", 1 }, { 'b', "bind", 1 }, { 'r', "root", 1 }, { 't', "timeout", 1 }, { 'c', "max-conns", 1 },
-    { 'H', "header", 1 }, { 'm', "max-age", 1 }, { 's', "spa", 0 }, { 'a', "auth", 1 }, { 'u', "user", 1 },
-    { 'L', "no-listing", 0 }, { 'q', "quiet", 0 }, { 'v', "verbose", 0 }, { 'h', "help", 0 }, { 'V', "version", 0 },
+    { 'p', "port", "PORT", "TCP port; default 8080; 0 picks a free port" },
+    { 'b', "bind", "ADDR", "address to bind, IPv4 or IPv6; default 127.0.0.1 (this machine only);\n"
+                           "0.0.0.0 or :: shares on the network" },
+    { 'r', "root", "DIR", "directory to serve, the same as DIR" },
+    { 't', "timeout", "SECONDS", "time limit for a request head, an idle connection or a stalled\n"
+                                 "download; default " NUMBER_TEXT(TIMEOUT_DEFAULT) },
+    { 'c', "max-conns", "N", "most connections open at once; default: what the descriptor limit allows" },
+    { 'H', "header", "'NAME: VALUE'", "add a header to every response; repeatable" },
+    { 'm', "max-age", "SECONDS", "Cache-Control: max-age=SECONDS on files, instead of no-cache" },
+    { 's', "spa", NULL, "single-page app: a missing path gets the root's index.html" },
+    { 'a', "auth", "FILE", "basic authentication for the user:password lines of FILE" },
+    { 'u', "user", "USER", "started as root: the user to serve as, after binding; default " DEFAULT_USER },
+    { 'S', "status", "PATH", "the loop's live status at PATH, in nginx's stub_status text;\n"
+                             "PATH?full adds select() rounds, parked and closing connections" },
+    { 'L', "no-listing", NULL, "no directory listings" },
+    { 'q', "quiet", NULL, "no access log" },
+    { 'v', "verbose", NULL, "trace the select() loop on stderr (teaching mode); -vv: every round" },
+    { 'h', "help", NULL, "this help" },
+    { 'V', "version", NULL, "the version" },
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
 
 /* What the command line asked for, beyond what goes straight into the server. */
 struct settings {
-    const char *program, *port, *addr, *root, *dir, *users_file, *user;
+    const char *program, *port, *addr, *root, *users_file, *user;
     int cap_given, root_given, user_given;
     struct http_buf extra;
 };
 
-/* Prints the usage text: every option, short and long. */
+/* Prints the usage text, made from the options table: every option, short and long, with its help. */
 static void usage(FILE *out, const char *program)
 {
-    fprintf(out,
-            "usage: %s [options] [DIR]\n"
-            "Serves DIR (default ./public) over HTTP from one select() loop.\n"
-            "  -p, --port PORT         TCP port; default 8080; 0 picks a free port\n"
-            "  -b, --bind ADDR         address to bind, IPv4 or IPv6; default 127.0.0.1 (this machine only);\n"
-            "                          0.0.0.0 or :: shares on the network\n"
-            "  -r, --root DIR          directory to serve, the same as DIR; default ./public\n"
-            "  -t, --timeout SECONDS   time limit for a request head, an idle connection or a stalled\n"
-            "                          download; default %d\n"
-            "  -c, --max-conns N       most connections open at once; default: what the descriptor limit allows\n"
-            "  -H, --header 'NAME: VALUE'\n"
-            "                          add a header to every response; repeatable\n"
-            "  -m, --max-age SECONDS   Cache-Control: max-age=SECONDS on files, instead of no-cache\n"
-            "  -s, --spa               single-page app: a missing path gets the root's index.html\n"
-            "  -a, --auth FILE         basic authentication for the user:password lines of FILE\n"
-            "  -u, --user USER         started as root: the user to serve as, after binding; default " DEFAULT_USER "\n"
-            "  -L, --no-listing        no directory listings\n"
-            "  -q, --quiet             no access log\n"
-            "  -v, --verbose           trace the select() loop on stderr (teaching mode)\n"
-            "  -h, --help              this help\n"
-            "  -V, --version           the version\n"
-            "A 404.html in the root is the body of every 404.\n",
-            program, TIMEOUT_DEFAULT);
+    fprintf(out, "usage: %s [options] [DIR | FILE]\nServes DIR (default %s), or one FILE at / and /FILE, over HTTP "
+                 "from one select() loop.\n", program, DEFAULT_ROOT);
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        const struct option_spec *o = &options[i];
+        char left[48];
+        int n = snprintf(left, sizeof left, "  -%c, --%s%s%s", o->letter, o->name, o->value ? " " : "",
+                         o->value ? o->value : "");
+        fprintf(out, "%s%*s", left, n < 26 ? 26 - n : 0, "");
+        if (n >= 26)
+            fprintf(out, "\n%26s", "");
+        for (const char *p = o->help; *p != '\0'; p++)
+            if (*p == '\n')
+                fprintf(out, "\n%26s", "");
+            else
+                fputc(*p, out);
+        fputc('\n', out);
+    }
+    fprintf(out, "A 404.html in the root is the body of every 404. INT, TERM and HUP stop it cleanly;\n"
+                 "USR1, USR2 and ALRM are ignored.\n");
 }
 
 /* Ends the program with a usage error: one line saying what is wrong, and where help is. */
@@ -2230,6 +2520,15 @@ static long option_number(const struct settings *set, const char *shown, const c
     return v;
 }
 
+/* Takes the folder or file to serve, given as -r or as the one positional argument. */
+static void option_root(struct settings *set, const char *value, const char *shown)
+{
+    if (set->root_given)
+        usage_error(set, "the folder is given twice, as '%s' and as %s '%s'; give one", set->root, shown, value);
+    set->root = value;
+    set->root_given = 1;
+}
+
 /* Applies one option with its value (NULL when it takes none); shown is the option as it was typed. */
 static void option_apply(struct server *s, struct settings *set, char letter, const char *value, const char *shown)
 {
@@ -2237,12 +2536,7 @@ static void option_apply(struct server *s, struct settings *set, char letter, co
     switch (letter) {
     case 'p': set->port = value; option_number(set, shown, value, 0, 65535); break;
     case 'b': set->addr = value; break;
-    case 'r':
-        if (set->root_given)
-            usage_error(set, "the folder is given twice, as %s and as %s; give one", set->root, value);
-        set->root = value;
-        set->root_given = 1;
-        break;
+    case 'r': option_root(set, value, shown); break;
     case 't': s->timeout_ms = option_number(set, shown, value, 1, 86400) * 1000LL; break;
     case 'c':
         s->max_conns = (int)option_number(set, shown, value, 1, CONNS_OPTION_MAX);
@@ -2259,9 +2553,14 @@ static void option_apply(struct server *s, struct settings *set, char letter, co
     case 's': s->spa = 1; break;
     case 'a': set->users_file = value; break;
     case 'u': set->user = value; set->user_given = 1; break;
-    case 'L': s->listings = 0; break;
+    case 'S':
+        if (value[0] != '/')
+            usage_error(set, "%s '%s': the status path starts with '/', as /status does", shown, value);
+        s->status_path = value;
+        break;
+    case 'L': s->list_folders = 0; break;
     case 'q': s->quiet = 1; break;
-    case 'v': s->verbose = 1; break;
+    case 'v': s->verbose++; break;
     case 'h': usage(stdout, set->program); exit(0);
     case 'V': printf("select-server %s\n", HTTP_SERVER_VERSION); exit(0);
     }
@@ -2279,7 +2578,7 @@ static const struct option_spec *option_find(char letter, const char *name, size
 
 /*
  * Reads the command line: short options (clustered, "-qv", with a value joined or next, "-p0" or
- * "-p 0"), long ones ("--port 0" or "--port=0"), and one DIR anywhere, "--" ending the options.
+ * "-p 0"), long ones ("--port 0" or "--port=0"), and one DIR or FILE anywhere, "--" ending the options.
  * getopt_long is not POSIX, so this small table does both. Any mistake exits with 2.
  */
 static void options_parse(struct server *s, struct settings *set, int argc, char **argv)
@@ -2288,9 +2587,7 @@ static void options_parse(struct server *s, struct settings *set, int argc, char
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (only_dirs || arg[0] != '-' || arg[1] == '\0') {
-            if (set->dir != NULL)
-                usage_error(set, "one folder to serve, not two ('%s' is the second)", arg);
-            set->dir = arg;
+            option_root(set, arg, "the folder");
         } else if (strcmp(arg, "--") == 0) {
             only_dirs = 1;
         } else if (arg[1] == '-') {
@@ -2301,20 +2598,20 @@ static void options_parse(struct server *s, struct settings *set, int argc, char
             if (o == NULL)
                 usage_error(set, "unknown option '%.*s'", (int)(n + 2), arg);
             snprintf(shown, sizeof shown, "--%s", o->name);
-            if (!o->takes_value && eq != NULL)
+            if (!o->value && eq != NULL)
                 usage_error(set, "%s takes no value", shown);
-            if (o->takes_value && eq == NULL && i + 1 == argc)
+            if (o->value && eq == NULL && i + 1 == argc)
                 usage_error(set, "%s needs a value", shown);
-            option_apply(s, set, o->letter, !o->takes_value ? NULL : eq ? eq + 1 : argv[++i], shown);
+            option_apply(s, set, o->letter, !o->value ? NULL : eq ? eq + 1 : argv[++i], shown);
         } else {
             for (const char *p = arg + 1; *p != '\0'; p++) {
                 char shown[3] = { '-', *p, '\0' };
                 const struct option_spec *o = option_find(*p, NULL, 0);
                 if (o == NULL)
                     usage_error(set, "unknown option '%s'", shown);
-                if (o->takes_value && p[1] == '\0' && i + 1 == argc)
+                if (o->value && p[1] == '\0' && i + 1 == argc)
                     usage_error(set, "%s needs a value", shown);
-                if (o->takes_value) {
+                if (o->value) {
                     option_apply(s, set, o->letter, p[1] != '\0' ? p + 1 : argv[++i], shown);
                     break;
                 }
@@ -2322,10 +2619,6 @@ static void options_parse(struct server *s, struct settings *set, int argc, char
             }
         }
     }
-    if (set->dir != NULL && set->root_given)
-        usage_error(set, "the folder is given twice, as -r and as '%s'; give one", set->dir);
-    if (set->dir != NULL)
-        set->root = set->dir;
 }
 
 /*
@@ -2335,39 +2628,29 @@ static void options_parse(struct server *s, struct settings *set, int argc, char
 static void server_load_users(struct server *s, const struct settings *set)
 {
     const char *file = set->users_file;
+    struct blob *b = read_named_file(file, USERS_FILE_MAX);
+    size_t line = 0;
+    if (b == NULL) {
+        fprintf(stderr, errno == EINVAL ? "server: -a %s is not a regular file of at most " NUMBER_TEXT(USERS_FILE_MAX)
+                                          " bytes (%s); give a file of user:password lines\n"
+                                        : "server: -a %s: %s; give a file of user:password lines\n", file,
+                strerror(errno));
+        exit(2);
+    }
     struct stat st;
-    size_t have = 0, line = 0;
-    int fd = open(file, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC); /* a FIFO or tty: no hang, no side effect */
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        fprintf(stderr, "server: -a %s: %s; give a file of user:password lines\n", file, strerror(errno));
-        exit(2);
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size > USERS_FILE_MAX) {
-        fprintf(stderr, "server: -a %s is not a regular file of at most %d bytes; give a file of user:password "
-                        "lines\n", file, USERS_FILE_MAX);
-        exit(2);
-    }
-    if (st.st_mode & S_IROTH)
+    if (stat(file, &st) == 0 && (st.st_mode & S_IROTH))
         fprintf(stderr, "server: warning: -a %s can be read by every user of this machine; chmod 600 %s\n", file, file);
-    if ((s->users_text = malloc((size_t)st.st_size + 1)) == NULL ||
-        (s->user = malloc(((size_t)st.st_size / 2 + 1) * sizeof *s->user)) == NULL) {
-        fprintf(stderr, "server: -a %s: %s\n", file, strerror(errno));
-        exit(1);
-    }
-    for (ssize_t n = 1; have < (size_t)st.st_size && n != 0; have += n > 0 ? (size_t)n : 0)
-        if ((n = read(fd, s->users_text + have, (size_t)st.st_size - have)) < 0 && errno != EINTR) {
-            fprintf(stderr, "server: -a %s: %s\n", file, strerror(errno));
-            exit(1);
-        }
-    close(fd);
-    s->users_text[have] = '\0';
-    if (memchr(s->users_text, '\0', have) != NULL) {
+    s->users_text = b->data;
+    if (memchr(b->data, '\0', b->len) != NULL) {
         fprintf(stderr, "server: -a %s holds a NUL byte; it must be a text file of user:password lines\n", file);
         exit(2);
     }
-    char *text = s->users_text;
-    if (have >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) /* a byte-order mark some editors write */
-        text += 3;
+    if ((s->user = malloc((b->len / 2 + 1) * sizeof *s->user)) == NULL) {
+        fprintf(stderr, "server: -a %s: %s\n", file, strerror(errno));
+        exit(1);
+    }
+    char *text = b->data + (b->len >= 3 && memcmp(b->data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0); /* a byte-order mark */
+    free(b);
     for (char *p = text, *end; *p != '\0'; p = end) {
         end = p + strcspn(p, "\n");
         size_t len = (size_t)(end - p);
@@ -2447,25 +2730,55 @@ static int server_drop_root(const struct settings *set)
 }
 
 /*
- * Exits with 2 when the user the server now runs as cannot search the root (dropped: it changed user on
- * the way), since every request would get 403. Searching is all serving needs: a root of mode 711 works.
+ * Exits with 2 when the user the server now runs as cannot search the root (or read the one file), since
+ * every request would get 403. Searching is all serving a folder needs: a root of mode 711 works.
  */
-static void server_check_root(const struct server *s, const struct settings *set, int dropped)
+static void server_check_root(const struct server *s, const struct settings *set)
 {
     struct stat st;
-    if (fstatat(s->root_fd, ".", &st, 0) == 0)
+    int fd = s->single != NULL ? openat(s->root_fd, s->single, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) : -1;
+    if (s->single != NULL ? fd >= 0 : fstatat(s->root_fd, ".", &st, 0) == 0) {
+        if (fd >= 0)
+            close(fd);
         return;
+    }
     fprintf(stderr, "server: cannot serve %s as this user: %s; let it in (chmod a+x %s, and a+r for what it "
                     "shares)%s\n", set->root, strerror(errno), set->root,
-            dropped ? ", or serve as a user who may read it with -u USER" : "");
+            s->dropped_root ? ", or serve as a user who may read it with -u USER" : "");
     exit(2);
 }
 
-/* Empties every state's queue, before the first connection. */
-static void server_init_queues(struct server *s)
+/*
+ * Opens what to serve: a folder, or one file, whose folder becomes the root while only the file is served.
+ * When it cannot, exits with 2 and a hint that fits: a folder named on the command line that cannot be
+ * opened is not a folder left unnamed.
+ */
+static void server_open_root(struct server *s, const struct settings *set)
 {
-    for (int state = 0; state < CONN_STATES; state++)
-        s->queue[state] = (struct queue){ NULL, NULL, NULL, 0 };
+    struct stat st;
+    const char *root = set->root, *slash = strrchr(root, '/');
+    s->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->root_fd < 0 && errno == ENOTDIR && stat(root, &st) == 0 && S_ISREG(st.st_mode)) {
+        char folder[PATH_MAX];
+        snprintf(folder, sizeof folder, "%.*s", slash == NULL ? 1 : slash == root ? 1 : (int)(slash - root),
+                 slash == NULL ? "." : root);
+        s->single = slash != NULL ? slash + 1 : root;
+        s->root_fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
+    if (s->root_fd >= 0)
+        return;
+    if (!set->root_given)
+        fprintf(stderr, "server: cannot serve %s: %s; name the folder to serve: %s DIR\n", root, strerror(errno),
+                set->program);
+    else if (errno == ENOENT || errno == ENOTDIR)
+        fprintf(stderr, "server: cannot serve %s: %s; check the name, or name another folder or file\n", root,
+                strerror(errno));
+    else if (errno == EACCES)
+        fprintf(stderr, "server: cannot serve %s: %s; let this user in (chmod a+rx %s), or name another folder\n",
+                root, strerror(errno), root);
+    else
+        fprintf(stderr, "server: cannot serve %s: %s\n", root, strerror(errno));
+    exit(2);
 }
 
 /*
@@ -2482,66 +2795,47 @@ static void server_fill_standard_descriptors(void)
     }
 }
 
-/* Reads the options, opens the root and the socket, runs the loop, and shuts down cleanly. */
-int main(int argc, char **argv)
+/*
+ * Sets the signals: INT, TERM and HUP (a closed terminal) stop the loop cleanly, and are held back except
+ * while it waits in pselect(); PIPE (a client gone), USR1, USR2, ALRM and XFSZ (a log past the file size
+ * limit: its lines are counted instead) are ignored. wait_mask gets the mask to wait with.
+ */
+static void server_signals(sigset_t *wait_mask)
 {
-    struct server *s = &server;
-    server_fill_standard_descriptors();
-    struct settings set = { .program = argc > 0 ? argv[0] : "server", .port = "8080", .addr = "127.0.0.1",
-                            .root = "./public", .user = DEFAULT_USER,
-                            .extra = { s->extra_fields, 0, sizeof s->extra_fields - 1, 0 } };
-    struct sockaddr_storage bound;
-    s->timeout_ms = TIMEOUT_DEFAULT * 1000LL;
-    s->listings = 1;
-    strcpy(s->cache_control, "no-cache");
-    options_parse(s, &set, argc, argv);
-    s->extra_fields[set.extra.len] = '\0';
-    const char *root = set.root;
-    s->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (s->root_fd < 0) {
-        fprintf(stderr, "server: cannot serve %s: %s; name the folder to serve: %s DIR\n", root, strerror(errno),
-                set.program);
-        return 2;
-    }
-    if (set.users_file != NULL)
-        server_load_users(s, &set);
+    static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP }, ignored[] = { SIGPIPE, SIGUSR1, SIGUSR2, SIGALRM,
+                                                                                  SIGXFSZ };
     struct sigaction ignore = { .sa_handler = SIG_IGN }, stop = { .sa_handler = on_stop_signal };
-    sigset_t stop_set, wait_mask;
-    sigemptyset(&stop_set);
-    sigaddset(&stop_set, SIGINT);
-    sigaddset(&stop_set, SIGTERM);
-    if (sigaction(SIGPIPE, &ignore, NULL) < 0 || sigaction(SIGINT, &stop, NULL) < 0 ||
-        sigaction(SIGTERM, &stop, NULL) < 0 || sigprocmask(SIG_BLOCK, &stop_set, &wait_mask) < 0) {
+    sigset_t stop_set;
+    int ok = sigemptyset(&stop_set) == 0;
+    for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
+        ok = ok && sigaction(ignored[i], &ignore, NULL) == 0;
+    for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++)
+        ok = ok && sigaction(stop_signals[i], &stop, NULL) == 0 && sigaddset(&stop_set, stop_signals[i]) == 0;
+    ok = ok && sigprocmask(SIG_BLOCK, &stop_set, wait_mask) == 0;
+    for (size_t i = 0; ok && i < sizeof stop_signals / sizeof stop_signals[0]; i++)
+        sigdelset(wait_mask, stop_signals[i]);
+    if (!ok) {
         fprintf(stderr, "server: signals: %s\n", strerror(errno));
-        return 1;
+        exit(1);
     }
-    sigdelset(&wait_mask, SIGINT);
-    sigdelset(&wait_mask, SIGTERM);
-    server_load_mime(s);
-    s->listen_fd = listen_on(set.addr, set.port, &bound);
-    int dropped = server_drop_root(&set);
-    server_check_root(s, &set, dropped);
-    server_fit_descriptors(s, set.cap_given);
-    server_init_queues(s);
-    if (!server_fit_table(s, s->listen_fd) || !server_fit_table(s, STDERR_FILENO)) {
-        fprintf(stderr, "server: listening socket %d cannot be watched by select() (FD_SETSIZE %d); "
-                        "close inherited descriptors or use the default build\n", s->listen_fd, FD_SETSIZE);
-        return 1;
-    }
-    server_tick(s);
-    s->started = s->now;
-    output_open(&s->log, STDOUT_FILENO);
-    output_open(&s->trace, STDERR_FILENO);
-    server_announce(s, root, &bound);
-    int rc = server_run(s, &wait_mask);
+}
+
+/*
+ * Closes every connection and lets go of everything held, then writes the Stopped line: requests, body
+ * bytes, and the lines the log and the trace could not write. The log gets it when it can take it, else
+ * stderr; each output waits FINAL_FLUSH_MS at most for a slow reader.
+ */
+static void server_stop(struct server *s)
+{
     for (int fd = 0; fd < s->fd_end; fd++)
         if (s->conn[fd] != NULL)
             conn_close(s, s->conn[fd], "shutting down");
     server_free_closed(s);
     for (int i = 0; i < CACHE_FILES; i++)
         cache_drop(&s->cache[i]);
-    s->pool_used = s->now - SPARE_IDLE_MS;
-    server_trim_pool(s);
+    server_trim_pool(s, 1);
+    while (s->listings != NULL) /* only fresh ones are left: every reader has closed */
+        listing_release(s, s->listings);
     close(s->listen_fd);
     close(s->root_fd);
     free(s->mime.entry);
@@ -2550,20 +2844,70 @@ int main(int argc, char **argv)
     free(s->users_text);
     free(s->conn);
     free(s->pending);
-    struct fdset *sets[SETS];
-    for (int i = server_sets(s, sets) - 1; i >= 0; i--)
-        fdset_free(sets[i]);
-    long long deadline = clock_ms() + FINAL_FLUSH_MS; /* the log, with its Stopped line, first; then the trace */
-    output_drain(&s->log, sizeof s->log.buf - STOPPED_LINE_MAX, deadline);
-    struct http_buf b = output_space(&s->log, STOPPED_LINE_MAX);
+    for (int i = 0; i < SETS; i++)
+        fdset_free(&s->set[i]);
+    long long deadline = clock_ms() + FINAL_FLUSH_MS;
+    output_drain(&s->log, deadline);
+    s->log.dropped += count_lines(s->log.buf, s->log.len); /* what a stalled reader did not take in time */
+    s->log.len = 0;
+    char line[STOPPED_LINE_MAX];
+    struct http_buf b = { line, 0, sizeof line, 0 };
     http_buf_printf(&b, "Stopped: %llu requests, %llu body bytes sent", s->requests, s->bytes);
-    if (s->log.dropped || s->trace.dropped)
-        http_buf_printf(&b, "; a slow reader lost %llu log and %llu trace lines", s->log.dropped, s->trace.dropped);
+    if (s->err.dropped > 0)
+        http_buf_printf(&b, ", %llu trace lines dropped", s->err.dropped);
+    if (s->log.dropped > 0)
+        http_buf_printf(&b, ", %llu log lines dropped", s->log.dropped);
     http_buf_put(&b, "\n", 1);
-    output_commit(&s->log, &b);
-    output_drain(&s->log, 0, deadline);
-    output_drain(&s->trace, 0, deadline);
-    output_close(&s->trace);
+    struct http_buf to_log = output_space(&s->log, b.len);
+    http_buf_put(&to_log, line, b.len);
+    output_commit(&s->log, &to_log);
+    output_drain(&s->log, clock_ms() + FINAL_FLUSH_MS);
+    if (s->log.len > 0 || s->log.failed)
+        note(s, "%.*s", (int)b.len - 1, line);
+    output_drain(&s->err, clock_ms() + FINAL_FLUSH_MS);
+    output_close(&s->err);
     output_close(&s->log);
+}
+
+/* Reads the options, opens the root and the socket, runs the loop, and shuts down cleanly. */
+int main(int argc, char **argv)
+{
+    struct server *s = &server;
+    server_fill_standard_descriptors();
+    struct settings set = { .program = argc > 0 ? argv[0] : "server", .port = "8080", .addr = "127.0.0.1",
+                            .root = DEFAULT_ROOT, .user = DEFAULT_USER,
+                            .extra = { s->extra_fields, 0, sizeof s->extra_fields - 1, 0 } };
+    struct sockaddr_storage bound;
+    sigset_t wait_mask;
+    char cwd[PATH_MAX];
+    s->timeout_ms = TIMEOUT_DEFAULT * 1000LL;
+    s->list_folders = 1;
+    strcpy(s->cache_control, "no-cache");
+    options_parse(s, &set, argc, argv);
+    s->extra_fields[set.extra.len] = '\0';
+    server_open_root(s, &set);
+    if (set.users_file != NULL)
+        server_load_users(s, &set);
+    server_signals(&wait_mask);
+    server_load_mime(s);
+    s->listen_fd = listen_on(set.addr, set.port, &bound);
+    s->dropped_root = server_drop_root(&set);
+    struct passwd *pw = getpwuid(geteuid());
+    s->user_name = pw != NULL && (s->user_name = strdup(pw->pw_name)) != NULL ? s->user_name : "?";
+    server_check_root(s, &set);
+    server_fit_descriptors(s, set.cap_given);
+    if (!server_fit_table(s, s->listen_fd) || !server_fit_table(s, STDERR_FILENO)) {
+        fprintf(stderr, "server: listening socket %d cannot be watched by select() (FD_SETSIZE %d); "
+                        "close inherited descriptors or use the default build\n", s->listen_fd, FD_SETSIZE);
+        return 1;
+    }
+    server_tick(s);
+    s->started = s->now;
+    output_open(&s->log, STDOUT_FILENO, "access log (stdout)", &s->err);
+    output_open(&s->err, STDERR_FILENO, "trace (stderr)", NULL);
+    server_announce(s, !set.root_given && strcmp(set.root, ".") == 0 && getcwd(cwd, sizeof cwd) ? cwd : set.root,
+                    &bound);
+    int rc = server_run(s, &wait_mask);
+    server_stop(s);
     return rc;
 }

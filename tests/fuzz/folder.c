@@ -2,12 +2,14 @@
  * folder.c: libFuzzer target for what serving a folder adds to http.c. The first byte picks a function:
  * listing rows (any name fits a row, and no invisible or reordering character reaches the page), the
  * natural order (a total order: antisymmetric, transitive, zero only for equal names), Basic
- * credentials (whatever decodes re-encodes to the same digits) and -H arguments (an accepted one is
- * exactly one header line).
+ * credentials (whatever decodes re-encodes to the same digits), -H arguments (an accepted one is
+ * exactly one header line), the order of listing entries (a total order, folders first) and the
+ * listing's query (any text gives an order, the one a simple model reads, and a top that fits).
  */
 #include "http.h"
 #include "check.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +46,8 @@ static void fuzz_row(const uint8_t *d, size_t n)
             name[len++] = (char)d[i];
     name[len] = '\0';
     struct http_buf b = { row, 0, HTTP_LISTING_ROW_MAX, 0 };
-    http_format_listing_row(&b, name, n % 2, (long long)n * 1000003, (time_t)n * 86400);
+    struct http_entry e = { name, (int)(n % 2), (long long)n * 1000003, (time_t)n * 86400 };
+    http_format_listing_row(&b, &e);
     CHECK(!b.overflow);
     const char *text = memchr(row, '>', b.len); /* past the link's href, which is percent-encoded */
     CHECK(text != NULL);
@@ -135,6 +138,81 @@ static void fuzz_header(const uint8_t *d, size_t n)
     free(arg);
 }
 
+/* Returns the sign of the order of two entries. */
+static int entry_order(const struct http_entry *a, const struct http_entry *b, struct http_order order)
+{
+    return sign(http_entry_compare(a, b, order));
+}
+
+/* The order of four entries, names split from the input and sizes and times from its first bytes, is total
+   in every column and direction: antisymmetric, transitive (ties too), folders first. */
+static void fuzz_entries(const uint8_t *d, size_t n)
+{
+    static const long long sizes[8] = { -1, 0, 0, 1, 7, 1000, LLONG_MAX - 1, LLONG_MAX };
+    static const time_t times[8] = { -86400, 0, 0, 1, 2, 784111777, 1795737600, 253402300799LL };
+    if (n < 4)
+        return;
+    char *text = malloc(n + 4);
+    CHECK(text != NULL);
+    memcpy(text, d + 4, n - 4);
+    memset(text + n - 4, 0, 8);
+    struct http_entry e[4];
+    const char *name = text;
+    for (int i = 0; i < 4; i++) { /* the names: NUL-separated; the last ones empty when there are too few */
+        e[i] = (struct http_entry){ name, d[i] & 1, sizes[d[i] >> 1 & 7], times[d[i] >> 4 & 7] };
+        name += name < text + n - 4 ? strlen(name) + 1 : 1;
+    }
+    for (int k = 0; k < 6; k++) {
+        struct http_order order = { "NMS"[k % 3], k / 3 };
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) {
+                int c = entry_order(&e[i], &e[j], order);
+                CHECK(c == -entry_order(&e[j], &e[i], order));
+                if (!e[i].is_dir != !e[j].is_dir)
+                    CHECK(c == (e[i].is_dir ? -1 : 1));
+                for (int l = 0; l < 4; l++) { /* i <= j <= l: i <= l, equal only when both are */
+                    int next = entry_order(&e[j], &e[l], order), across = entry_order(&e[i], &e[l], order);
+                    if (c <= 0 && next <= 0)
+                        CHECK(across <= 0 && (across == 0) == (c == 0 && next == 0));
+                }
+            }
+    }
+    free(text);
+}
+
+/* Any query gives an order: the last well-formed C= and O= parts say it (a simple model reads them the same),
+   and the listing's top for it fits HTTP_LISTING_TOP_MAX and marks one column. */
+static void fuzz_query(const uint8_t *d, size_t n)
+{
+    char *query = malloc(n ? n : 1); /* exactly the query, no terminator */
+    CHECK(query != NULL);
+    memcpy(query, d, n);
+    struct http_order order = http_listing_order(query, n), model = { 'N', 0 };
+    for (size_t i = 0, start = 0; i <= n; i++) {
+        if (i < n && d[i] != ';' && d[i] != '&')
+            continue;
+        if (i - start == 3 && d[start] == 'C' && d[start + 1] == '=' && (d[start + 2] == 'N' || d[start + 2] == 'M' ||
+                                                                       d[start + 2] == 'S'))
+            model.column = (char)d[start + 2];
+        if (i - start == 3 && d[start] == 'O' && d[start + 1] == '=' && (d[start + 2] == 'A' || d[start + 2] == 'D'))
+            model.descending = d[start + 2] == 'D';
+        start = i + 1;
+    }
+    CHECK(order.column == model.column && order.descending == model.descending);
+    char *top = malloc(HTTP_LISTING_TOP_MAX(1));
+    CHECK(top != NULL);
+    struct http_buf b = { top, 0, HTTP_LISTING_TOP_MAX(1), 0 };
+    http_format_listing_top(&b, "/", order);
+    CHECK(!b.overflow);
+    const char *sort = memchr(top, 'a', b.len), *end = top + b.len;
+    int marked = 0;
+    for (; sort != NULL && end - sort > 10; sort = memchr(sort + 1, 'a', (size_t)(end - sort - 1)))
+        marked += memcmp(sort, "aria-sort=", 10) == 0;
+    CHECK(marked == 1);
+    free(top);
+    free(query);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Sends the input, its first byte taken off, to the function that byte picks. */
@@ -142,11 +220,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
-    switch (data[0] % 4) {
+    switch (data[0] % 6) {
     case 0: fuzz_row(data + 1, size - 1); break;
     case 1: fuzz_order(data + 1, size - 1); break;
     case 2: fuzz_credentials(data + 1, size - 1); break;
-    default: fuzz_header(data + 1, size - 1); break;
+    case 3: fuzz_header(data + 1, size - 1); break;
+    case 4: fuzz_entries(data + 1, size - 1); break;
+    default: fuzz_query(data + 1, size - 1); break;
     }
     return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * range.c: libFuzzer target for the values a file response reads: Range against several sizes,
- * Accept-Encoding and If-None-Match.
+ * Accept-Encoding against several sets of siblings, and If-None-Match.
  */
 #include "http.h"
 #include "check.h"
@@ -35,8 +35,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(satisfiable == (st != HTTP_OK));
     }
 
-    int gzip = http_accepts_gzip(v, size);
-    CHECK(gzip == 0 || gzip == 1);
+    static const long long siblings[][HTTP_CODINGS] = { { 10, -1, -1, -1 }, { 10, 5, 5, 5 }, { 0, 9, -1, 1 },
+                                                         { 5, 5, 5, 5 }, { 1000, -1, 300, 400 } };
+    for (size_t i = 0; i < sizeof siblings / sizeof siblings[0]; i++) { /* one that exists is chosen */
+        enum http_coding c = http_choose_coding(v, size, siblings[i]);
+        CHECK((unsigned)c < HTTP_CODINGS && siblings[i][c] >= 0);
+        for (int gone = 1; gone < HTTP_CODINGS; gone++) { /* a sibling not chosen goes: the choice stays */
+            long long fewer[HTTP_CODINGS];
+            memcpy(fewer, siblings[i], sizeof fewer);
+            fewer[gone] = -1;
+            CHECK(gone == (int)c || http_choose_coding(v, size, fewer) == c);
+        }
+    }
+    CHECK(http_choose_coding(NULL, 0, siblings[1]) == HTTP_CODING_IDENTITY);
     static const char *const etags[] = { "\"e1\"", "\"\"", "\"ffffffffffffffff-140000000-18ebbdd5452bcd15\"" };
     for (size_t i = 0; i < sizeof etags / sizeof etags[0]; i++) {
         int match = http_etag_match(v, size, etags[i], 0);
