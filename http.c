@@ -34,16 +34,12 @@ static int is_value_ctl(unsigned char c)
     return (c < ' ' && c != '\t') || c == 0x7f;
 }
 
-/* Says whether c may appear in a token (RFC 9110 5.6.2): method names and field names. */
+/* Says whether c may appear in a token (RFC 9110 5.6.2): method and field names. A bitmap of the 128 ASCII codes
+   (digits, letters, and !#$%&'*+-.^_`|~), since every byte of every name comes here. */
 static int is_tchar(unsigned char c)
 {
-    switch (c) { /* a switch, not strchr: every byte of every method and field name comes here */
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.':
-    case '^': case '_': case '`': case '|': case '~':
-        return 1;
-    default:
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    }
+    static const uint32_t tchar[4] = { 0, 0x03ff6cfa, 0xc7fffffe, 0x57ffffff };
+    return c < 128 && (tchar[c >> 5] >> (c & 31) & 1);
 }
 
 /* Says whether the span equals the string s exactly (case_fold compares ASCII letters without case). */
@@ -268,65 +264,79 @@ static enum http_status head_done(struct http_request *r)
     return HTTP_NEED_MORE; /* the head is whole; http_parse goes on to the body */
 }
 
-/* Takes one byte of the request line (c, at r->pos): the method, the target, the version, then CRLF or LF. */
-static enum http_status line_byte(struct http_request *r, const char *buf, unsigned char c)
+/* Ends the request line at r->pos, its LF: checks the version and starts on the header fields. */
+static enum http_status line_done(struct http_request *r, const char *buf)
 {
-    switch (r->state) {
-    case P_START: /* empty lines before the request line are tolerated */
-        if (c == '\r' || c == '\n')
-            return HTTP_NEED_MORE;
-        r->mark = r->line.off = r->pos;
-        r->started = 1;
-        r->state = P_METHOD;
-        /* fall through */
-    case P_METHOD:
-        if (c != ' ' || r->pos == r->mark)
-            return is_tchar(c) ? HTTP_NEED_MORE : HTTP_BAD_REQUEST;
-        r->method = method_kind(buf, (struct http_span){ r->mark, r->pos - r->mark });
-        r->mark = r->pos + 1;
-        r->state = P_TARGET;
-        return HTTP_NEED_MORE;
-    case P_TARGET:
-        if (c != ' ' || r->pos == r->mark)
-            return c <= ' ' || c >= 0x7f ? HTTP_BAD_REQUEST : HTTP_NEED_MORE;
-        r->target = (struct http_span){ r->mark, r->pos - r->mark };
-        r->mark = r->pos + 1;
-        r->state = P_VERSION;
-        return HTTP_NEED_MORE;
-    case P_VERSION: { /* exactly "HTTP/" DIGIT "." DIGIT, then CRLF or LF */
-        size_t i = r->pos - r->mark;
-        if (i < 8)
-            return ((i == 5 || i == 7) ? isdigit(c) : c == "HTTP/x."[i]) ? HTTP_NEED_MORE : HTTP_BAD_REQUEST;
-        if (c == '\r') {
-            r->state = P_LINE_LF;
-            return HTTP_NEED_MORE;
-        }
-    }
-    /* fall through */
-    default: /* the line's LF */
-        if (c != '\n')
-            return HTTP_BAD_REQUEST;
-        r->line.len = r->mark + 8 - r->line.off;
-        r->state = P_FIELD_START;
-        if (buf[r->mark + 5] != '1')
-            return HTTP_VERSION_NOT_SUPPORTED;
-        r->minor = buf[r->mark + 7] - '0';
-        return HTTP_NEED_MORE;
-    }
+    r->line.len = r->mark + 8 - r->line.off;
+    r->state = P_FIELD_START;
+    if (buf[r->mark + 5] != '1')
+        return HTTP_VERSION_NOT_SUPPORTED;
+    r->minor = buf[r->mark + 7] - '0';
+    return HTTP_NEED_MORE;
 }
 
-/* Scans the head, or a trailer section: checked like fields, never used (RFC 9112 7.1.2), counted as framing. */
+/* Scans the request line from r->pos: method SP target SP "HTTP/" DIGIT "." DIGIT, then CRLF or LF. Empty lines
+   before it are passed over; the method and the target are passed over in tight loops. */
+static enum http_status parse_line(struct http_request *r, const char *buf, size_t end)
+{
+    enum http_status st = HTTP_NEED_MORE;
+    size_t pos = r->pos;
+    while (pos < end && st == HTTP_NEED_MORE && r->state < P_FIELD_START) {
+        unsigned char c = (unsigned char)buf[pos];
+        size_t i = pos - r->mark;
+        if (r->state == P_START && (c == '\r' || c == '\n')) {
+            pos++;
+        } else if (r->state == P_START) {
+            r->mark = r->line.off = pos;
+            r->started = 1;
+            r->state = P_METHOD;
+        } else if (r->state == P_METHOD || r->state == P_TARGET) {
+            int method = r->state == P_METHOD;
+            while (pos < end && (method ? is_tchar((unsigned char)buf[pos]) : buf[pos] > ' ' && buf[pos] < 0x7f))
+                pos++;
+            if (pos == end)
+                break;
+            if (buf[pos] != ' ' || pos == r->mark)
+                return HTTP_BAD_REQUEST;
+            if (method)
+                r->method = method_kind(buf, (struct http_span){ r->mark, pos - r->mark });
+            else
+                r->target = (struct http_span){ r->mark, pos - r->mark };
+            r->mark = ++pos;
+            r->state = method ? P_TARGET : P_VERSION;
+        } else if (r->state == P_VERSION && i == 0 && end - pos >= 8 && memcmp(buf + pos, "HTTP/1.", 7) == 0 &&
+                   isdigit((unsigned char)buf[pos + 7])) {
+            pos += 8; /* the usual version, whole: one comparison */
+        } else if (r->state == P_VERSION && i < 8) { /* exactly "HTTP/" DIGIT "." DIGIT */
+            st = ((i == 5 || i == 7) ? isdigit(c) : c == "HTTP/x."[i]) ? HTTP_NEED_MORE : HTTP_BAD_REQUEST;
+            pos++;
+        } else if (r->state == P_VERSION && c == '\r') {
+            r->state = P_LINE_LF;
+            pos++;
+        } else {
+            r->pos = pos;
+            st = c == '\n' ? line_done(r, buf) : HTTP_BAD_REQUEST;
+            pos++;
+        }
+    }
+    r->pos = pos;
+    return st;
+}
+
+/* Scans the head, or a trailer section: checked like fields, never used (RFC 9112 7.1.2), counted as framing.
+   Names, values and targets are passed over in tight loops: every byte of every request comes here. */
 static enum http_status parse_fields(struct http_request *r, const char *buf, size_t end)
 {
     enum http_status st = HTTP_NEED_MORE;
     int trailers = r->head_len != 0;
-    size_t from = r->pos, room = HTTP_BODY_DISCARD_MAX - r->body_seen;
+    size_t from = r->pos, room = HTTP_BODY_DISCARD_MAX - r->body_seen, pos = r->pos;
     size_t stop = trailers && end - from > room ? from + room : end;
-    for (; r->pos < stop && st == HTTP_NEED_MORE && r->state < P_BODY; r->pos++) {
-        unsigned char c = (unsigned char)buf[r->pos];
+    for (; pos < stop && st == HTTP_NEED_MORE && r->state < P_BODY; pos++) {
+        unsigned char c = (unsigned char)buf[pos];
+        r->pos = pos; /* where the helpers below read it */
         switch (r->state) {
         case P_FIELD_START:
-            r->mark = r->pos;
+            r->mark = pos;
             if (c == '\r')
                 r->state = P_END_LF;
             else if (c == '\n')
@@ -337,7 +347,9 @@ static enum http_status parse_fields(struct http_request *r, const char *buf, si
                 st = HTTP_BAD_REQUEST;
             break;
         case P_NAME:
-            r->name_end = r->pos;
+            while (is_tchar(c) && pos + 1 < stop)
+                c = (unsigned char)buf[++pos];
+            r->name_end = pos;
             if (c == ':')
                 r->state = P_VALUE_START;
             else if (!is_tchar(c)) /* whitespace before the colon included */
@@ -346,10 +358,12 @@ static enum http_status parse_fields(struct http_request *r, const char *buf, si
         case P_VALUE_START:
             if (c == ' ' || c == '\t')
                 break;
-            r->value_start = r->value_end = r->pos;
+            r->value_start = r->value_end = pos;
             r->state = P_VALUE;
             /* fall through */
         case P_VALUE:
+            for (; c > ' ' && c != 0x7f && pos + 1 < stop; c = (unsigned char)buf[++pos])
+                r->value_end = pos + 1;
             if (c == '\r')
                 r->state = P_FIELD_LF;
             else if (c == '\n')
@@ -357,17 +371,14 @@ static enum http_status parse_fields(struct http_request *r, const char *buf, si
             else if (is_value_ctl(c))
                 st = HTTP_BAD_REQUEST;
             else if (c != ' ' && c != '\t')
-                r->value_end = r->pos + 1; /* trailing whitespace stays outside the value */
+                r->value_end = pos + 1; /* trailing whitespace stays outside the value */
             break;
-        case P_FIELD_LF:
-        case P_END_LF:
+        default: /* P_FIELD_LF, P_END_LF */
             st = c != '\n' ? HTTP_BAD_REQUEST : r->state == P_END_LF ? head_done(r) : field_done(r, buf);
-            break;
-        default:
-            st = line_byte(r, buf, c);
             break;
         }
     }
+    r->pos = pos;
     if (!trailers)
         return st;
     r->body_seen += r->pos - from;
@@ -462,7 +473,8 @@ enum http_status http_parse(struct http_request *r, const char *buf, size_t len)
     size_t end = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
     for (size_t from = SIZE_MAX; st == HTTP_NEED_MORE && r->state != P_DONE && r->pos < end && r->pos != from;) {
         from = r->pos; /* a chunk-size line still without its LF stops the loop */
-        st = r->state < P_BODY ? parse_fields(r, buf, end) : parse_body(r, buf, end);
+        st = r->state < P_FIELD_START ? parse_line(r, buf, end) : r->state < P_BODY ? parse_fields(r, buf, end)
+                                                                                 : parse_body(r, buf, end);
     }
     if (st != HTTP_NEED_MORE || r->pos < HTTP_HEAD_MAX || r->head_len != 0)
         return st; /* else a head that cannot end in time */
@@ -641,14 +653,21 @@ static const char *const full_day_names[7] = { "Sunday", "Monday", "Tuesday", "W
 static const char *const month_names[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
-/* Breaks t into UTC fields; a time gmtime cannot represent, or outside years 0 to 9999, becomes the epoch. */
+/* Breaks t into UTC fields by arithmetic (no time zone lock, no library call); outside years 0 to 9999, the epoch. */
 static struct tm utc(time_t t)
 {
-    struct tm tm;
-    time_t zero = 0;
-    if (gmtime_r(&t, &tm) == NULL || tm.tm_year > 8099 || tm.tm_year < -1900)
-        gmtime_r(&zero, &tm);
-    return tm;
+    long long days = (long long)t / 86400, secs = (long long)t % 86400;
+    days -= secs < 0;
+    secs += secs < 0 ? 86400 : 0;
+    long long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097, day_of_era = z - era * 146097;
+    long long year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+    long long day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    long long m = (5 * day_of_year + 2) / 153, year = year_of_era + era * 400 + (m >= 10); /* March-based m */
+    if (year < 0 || year > 9999)
+        return utc(0);
+    return (struct tm){ .tm_sec = (int)(secs % 60), .tm_min = (int)(secs / 60 % 60), .tm_hour = (int)(secs / 3600),
+                        .tm_mday = (int)(day_of_year - (153 * m + 2) / 5 + 1), .tm_mon = (int)(m < 10 ? m + 2 : m - 10),
+                        .tm_year = (int)(year - 1900), .tm_wday = (int)(((days % 7) + 11) % 7) };
 }
 
 /* Writes v as exactly n decimal digits at p. */
@@ -684,7 +703,17 @@ void http_format_log_date(char out[HTTP_LOG_DATE_SIZE], time_t t)
 /* Formats the entity tag of a file from its identity, size and modification time (ns, modulo 2^64). */
 void http_format_etag(char out[HTTP_ETAG_SIZE], unsigned long long inode, long long size, unsigned long long mtime_ns)
 {
-    snprintf(out, HTTP_ETAG_SIZE, "\"%llx-%llx-%llx\"", inode, (unsigned long long)size, mtime_ns);
+    const unsigned long long part[3] = { inode, (unsigned long long)size, mtime_ns };
+    char *p = out;
+    for (int i = 0; i < 3; i++) { /* by hand, not snprintf: it runs for every file response */
+        int digits = 1;
+        while (digits < 16 && part[i] >> (4 * digits) != 0)
+            digits++;
+        *p++ = i == 0 ? '"' : '-';
+        for (int d = digits - 1; d >= 0; d--)
+            *p++ = "0123456789abcdef"[part[i] >> (4 * d) & 15];
+    }
+    memcpy(p, "\"", 2);
 }
 
 /* Reads exactly n decimal digits; returns -1 unless all n are digits. */
@@ -941,14 +970,16 @@ static void decide_file(const struct http_request *r, const char *buf, const str
     out->coding = http_choose_coding(accept->off != 0 ? buf + accept->off : NULL, accept->len, size);
     const struct http_variant *v = &found->variant[out->coding];
     time_t modified = v->mtime < now ? v->mtime : now; /* never later than Date (RFC 9110 section 8.8.2.1) */
-    http_format_etag(out->etag, v->inode, v->size, v->mtime_ns);
-    http_format_date(out->last_modified, modified);
-    h->etag = out->etag;
-    h->last_modified = out->last_modified;
+    if (v->etag == NULL)
+        http_format_etag(out->etag, v->inode, v->size, v->mtime_ns);
+    if (v->modified == NULL || modified != v->mtime)
+        http_format_date(out->last_modified, modified);
+    h->etag = v->etag != NULL ? v->etag : out->etag;
+    h->last_modified = v->modified != NULL && modified == v->mtime ? v->modified : out->last_modified;
     h->accept_ranges = 1;
     h->full_size = v->size;
     out->last = v->size - 1;
-    h->status = file_status(r, buf, out->etag, modified, v->size, now, &out->first, &out->last);
+    h->status = file_status(r, buf, h->etag, modified, v->size, now, &out->first, &out->last);
     out->page = h->status == HTTP_PRECONDITION_FAILED || h->status == HTTP_RANGE_NOT_SATISFIABLE;
     h->content_range = h->status == HTTP_RANGE_NOT_SATISFIABLE ? 2 : h->status == HTTP_PARTIAL_CONTENT;
     h->range_first = out->first;
@@ -964,12 +995,16 @@ void http_decide(const struct http_request *r, const char *buf, const struct htt
     struct http_response *h = &out->head;
     int options = r->method == HTTP_METHOD_OPTIONS &&
                   (found->status == HTTP_OK || found->status == HTTP_MOVED_PERMANENTLY);
-    *out = (struct http_reply){ .head = { .status = options ? HTTP_NO_CONTENT : found->status, .content_length = -1,
-                                          .close = !keep_alive, .keep_alive_echo = keep_alive && r->minor == 0,
-                                          .allow = options || found->status == HTTP_METHOD_NOT_ALLOWED,
-                                          .authenticate = found->status == HTTP_UNAUTHORIZED,
-                                          .location = found->status == HTTP_MOVED_PERMANENTLY && !options ?
-                                                      found->location : NULL }, .last = -1 };
+    out->head = (struct http_response){ .status = options ? HTTP_NO_CONTENT : found->status, .content_length = -1,
+                                        .close = !keep_alive, .keep_alive_echo = keep_alive && r->minor == 0,
+                                        .allow = options || found->status == HTTP_METHOD_NOT_ALLOWED,
+                                        .authenticate = found->status == HTTP_UNAUTHORIZED,
+                                        .location = found->status == HTTP_MOVED_PERMANENTLY && !options ?
+                                                    found->location : NULL };
+    out->page = out->body = 0; /* the tag and date arrays are written only when used */
+    out->coding = HTTP_CODING_IDENTITY;
+    out->first = 0;
+    out->last = -1;
     if (options)
         return;
     if (found->status == HTTP_OK && !found->generated)
@@ -983,13 +1018,13 @@ void http_decide(const struct http_request *r, const char *buf, const struct htt
     if (out->page || h->status == HTTP_NOT_MODIFIED)
         return;
     h->content_type = found->type;
-    h->charset = found->type != NULL && strncmp(found->type, "text/", 5) == 0; /* text is taken as UTF-8 */
+    h->charset = found->type != NULL && found->type[0] == 't' && strncmp(found->type, "text/", 5) == 0; /* UTF-8 */
     h->content_length = out->last - out->first + 1;
     h->content_encoding = content_coding[out->coding];
 }
 
-/* Appends n bytes, or marks the buffer overflowed when they do not fit. */
-void http_buf_put(struct http_buf *b, const char *s, size_t n)
+/* Appends n bytes, or marks the buffer overflowed when they do not fit; inline, as every response head is pieces. */
+static inline void put(struct http_buf *b, const char *s, size_t n)
 {
     if (n == 0 || b->overflow || b->cap - b->len < n) {
         b->overflow |= n > 0;
@@ -997,6 +1032,12 @@ void http_buf_put(struct http_buf *b, const char *s, size_t n)
     }
     memcpy(b->data + b->len, s, n);
     b->len += n;
+}
+
+/* Appends n bytes, or marks the buffer overflowed when they do not fit. */
+void http_buf_put(struct http_buf *b, const char *s, size_t n)
+{
+    put(b, s, n);
 }
 
 /* Appends printf-formatted text, or marks the buffer overflowed. */
@@ -1056,21 +1097,15 @@ void http_buf_log(struct http_buf *b, const char *s, size_t n)
 /* Appends a NUL-terminated string. */
 static void put_str(struct http_buf *b, const char *s)
 {
-    http_buf_put(b, s, strlen(s));
+    put(b, s, strlen(s));
 }
 
 /* Appends a string literal, its length known when compiling; or, with PUT_IF, when cond holds. */
-#define PUT(b, literal) http_buf_put((b), literal, sizeof literal - 1)
+#define PUT(b, literal) put((b), literal, sizeof literal - 1)
 #define PUT_IF(b, cond, literal) ((cond) ? PUT(b, literal) : (void)0)
 
-/* Appends a field's name (after the CRLF that ends the line before) and its value, when it has one. */
-static void put_field(struct http_buf *b, const char *name, const char *value)
-{
-    if (value == NULL)
-        return;
-    put_str(b, name);
-    put_str(b, value);
-}
+/* Appends a field's name, a literal (after the CRLF that ends the line before), and its value, when it has one. */
+#define PUT_FIELD(b, name, value) ((value) != NULL ? (PUT(b, name), put_str(b, value)) : (void)0)
 
 /* Appends text, then a decimal number. */
 static void put_number(struct http_buf *b, const char *text, long long n)
@@ -1084,28 +1119,30 @@ static void put_number(struct http_buf *b, const char *text, long long n)
     if (n < 0)
         digits[--i] = '-';
     put_str(b, text);
-    http_buf_put(b, digits + i, sizeof digits - i);
+    put(b, digits + i, sizeof digits - i);
 }
 
 /* Writes a response head: the status line, the fields r asks for (nothing tied to the status), the empty line.
    It runs for every response, so it appends pieces directly: printf would cost more than the rest of a request. */
 void http_format_head(struct http_buf *b, const struct http_response *r)
 {
-    put_number(b, "HTTP/1.1 ", r->status);
-    PUT(b, " ");
+    char code[4] = { (char)('0' + r->status / 100 % 10), (char)('0' + r->status / 10 % 10),
+                     (char)('0' + r->status % 10), ' ' }; /* a status has three digits */
+    PUT(b, "HTTP/1.1 ");
+    put(b, code, sizeof code);
     put_str(b, http_reason(r->status));
-    put_field(b, "\r\nDate: ", r->date);
+    PUT_FIELD(b, "\r\nDate: ", r->date);
     PUT(b, "\r\nServer: " HTTP_SERVER_NAME);
-    put_field(b, "\r\nContent-Type: ", r->content_type);
+    PUT_FIELD(b, "\r\nContent-Type: ", r->content_type);
     PUT_IF(b, r->content_type != NULL && r->charset, "; charset=utf-8");
     if (r->content_length >= 0)
         put_number(b, "\r\nContent-Length: ", r->content_length);
-    put_field(b, "\r\nContent-Encoding: ", r->content_encoding);
-    put_field(b, "\r\nLast-Modified: ", r->last_modified);
-    put_field(b, "\r\nETag: ", r->etag);
+    PUT_FIELD(b, "\r\nContent-Encoding: ", r->content_encoding);
+    PUT_FIELD(b, "\r\nLast-Modified: ", r->last_modified);
+    PUT_FIELD(b, "\r\nETag: ", r->etag);
     PUT_IF(b, r->accept_ranges, "\r\nAccept-Ranges: bytes");
     PUT_IF(b, r->vary_encoding, "\r\nVary: Accept-Encoding");
-    put_field(b, "\r\nCache-Control: ", r->cache_control);
+    PUT_FIELD(b, "\r\nCache-Control: ", r->cache_control);
     if (r->content_range == 1) {
         put_number(b, "\r\nContent-Range: bytes ", r->range_first);
         put_number(b, "-", r->range_last);
@@ -1113,11 +1150,11 @@ void http_format_head(struct http_buf *b, const struct http_response *r)
     PUT_IF(b, r->content_range == 2, "\r\nContent-Range: bytes *");
     if (r->content_range != 0)
         put_number(b, "/", r->full_size);
-    put_field(b, "\r\nLocation: ", r->location);
+    PUT_FIELD(b, "\r\nLocation: ", r->location);
     PUT_IF(b, r->allow, "\r\nAllow: GET, HEAD, OPTIONS");
     PUT_IF(b, r->authenticate, "\r\nWWW-Authenticate: Basic realm=\"" HTTP_AUTH_REALM "\", charset=\"UTF-8\"");
     PUT(b, "\r\n");
-    put_field(b, "", r->extra_fields); /* whole lines */
+    PUT_FIELD(b, "", r->extra_fields); /* whole lines */
     PUT_IF(b, r->close, "Connection: close\r\n");
     PUT_IF(b, !r->close && r->keep_alive_echo, "Connection: keep-alive\r\n");
     PUT(b, "\r\n");

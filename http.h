@@ -102,6 +102,7 @@ struct http_variant {
     long long size;                /* -1: none (or a sibling older than the file, which is never served) */
     unsigned long long inode, mtime_ns; /* for its entity tag */
     time_t mtime;                  /* for Last-Modified */
+    const char *etag, *modified;   /* both already formatted from the above (a file kept in memory); NULL: not */
 };
 
 /* What the server found for a request, as data: http_decide turns it and the request into the reply. */

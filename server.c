@@ -219,8 +219,10 @@ struct cached {
     unsigned long long round;     /* the round it was last found unchanged in */
     unsigned long long used;      /* when it was last found or put: the set's least recently used goes first */
     struct stat st[HTTP_CODINGS]; /* the file and its siblings as read; st_nlink 0 where there is none */
-    struct http_found found;
+    struct stat dir;              /* its folder, looked at before them: a sibling coming or going changes it */
+    struct http_found found;       /* its variants' etag and modified point at the two arrays below */
     struct blob *blob[HTTP_CODINGS];
+    char etag[HTTP_CODINGS][HTTP_ETAG_SIZE], modified[HTTP_CODINGS][HTTP_DATE_SIZE];
 };
 
 /* A turn's allowance: requests answered and bytes sent (or made) before the next connection's turn. */
@@ -447,6 +449,8 @@ static void output_commit(struct output *q, const struct http_buf *b)
 static void output_flush(struct output *q)
 {
     size_t done = 0;
+    if (q->len == 0)
+        return;
     while (done < q->len) {
         ssize_t n = write(q->fd, q->buf + done, q->len - done);
         if (n > 0 || (n < 0 && errno == EINTR)) {
@@ -559,18 +563,19 @@ static void trace_round_line(struct server *s)
 }
 
 /* Queues one event line of the teaching trace (-v) on stderr, after the line of the round it happened in. */
-static void trace(struct server *s, const char *fmt, ...)
+static void trace_event(struct server *s, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
-    if (!s->verbose)
-        return;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     trace_round_line(s);
     note(s, "%s", line);
 }
+
+/* The trace's one entry point: without -v not even its arguments are worked out. */
+#define trace(s, ...) ((s)->verbose ? trace_event((s), __VA_ARGS__) : (void)0)
 
 /* Reads the clocks and reformats the Date strings only when the second changes. */
 static void server_tick(struct server *s)
@@ -981,8 +986,20 @@ static const char *relative(const char *path)
 /* Writes a clean path's sibling name in coding, relative to the root, into name (PATH_TEXT_MAX bytes). */
 static const char *sibling_name(char name[PATH_TEXT_MAX], const char *path, enum http_coding coding)
 {
-    snprintf(name, PATH_TEXT_MAX, "%s%s", relative(path), http_coding_suffix(coding));
+    const char *file = relative(path), *suffix = http_coding_suffix(coding);
+    size_t n = strlen(file);
+    memcpy(name, file, n);
+    memcpy(name + n, suffix, strlen(suffix) + 1);
     return name;
+}
+
+/* Writes the folder of a clean path, relative to the root, into name (PATH_TEXT_MAX bytes). */
+static const char *folder_name(char name[PATH_TEXT_MAX], const char *path)
+{
+    size_t n = (size_t)(strrchr(path, '/') - path);
+    memcpy(name, path + 1, n);
+    name[n > 0 ? n - 1 : 0] = '\0';
+    return n > 1 ? name : ".";
 }
 
 /* Describes one representation of a file from its stat, for http_decide. */
@@ -990,17 +1007,20 @@ static struct http_variant variant_of(const struct stat *st)
 {
     return (struct http_variant){ (long long)st->st_size, (unsigned long long)st->st_ino,
                                   (unsigned long long)st->st_mtim.tv_sec * 1000000000ULL +
-                                  (unsigned long long)st->st_mtim.tv_nsec, st->st_mtime };
+                                  (unsigned long long)st->st_mtim.tv_nsec, st->st_mtime, NULL, NULL };
 }
 
 /*
  * Describes the regular file at path (stat st) and its siblings for http_decide: each sibling that is a
- * regular file and not older than the file may be served; sib[] gets their stats (st_nlink 0: none).
+ * regular file and not older than the file may be served; sib[] gets their stats (st_nlink 0: none), and
+ * dir the folder's, taken first, so that a sibling that comes meanwhile changes it after.
  */
 static void server_describe(struct server *s, const char *path, const struct stat *st, struct http_found *f,
-                            struct stat sib[HTTP_CODINGS])
+                            struct stat sib[HTTP_CODINGS], struct stat *dir)
 {
     char name[PATH_TEXT_MAX];
+    if (fstatat(s->root_fd, folder_name(name, path), dir, 0) != 0)
+        memset(dir, 0, sizeof *dir); /* never the same as a folder's: the copy is checked again next round */
     f->status = HTTP_OK;
     f->type = http_mime_type(&s->mime, path);
     f->cache_control = s->cache_control;
@@ -1069,20 +1089,25 @@ static void cache_drop(struct cached *e)
     e->path[0] = '\0';
 }
 
-/* Returns the kept file at path if it is there and it and its siblings are unchanged (checked once a round). */
+/*
+ * Returns the kept file at path if it and its siblings are unchanged, else NULL; checked once a round. A
+ * sibling cannot come or go without changing the folder, so the folder is looked at, not absent names.
+ */
 static struct cached *cache_find(struct server *s, const char *path)
 {
     struct cached *e = cache_lookup(s, path);
     char name[PATH_TEXT_MAX];
+    struct stat st;
     if (e == NULL)
         return NULL;
-    for (int c = 0; e->round != s->round && c < HTTP_CODINGS; c++) {
-        struct stat st;
-        int there = fstatat(s->root_fd, sibling_name(name, path, (enum http_coding)c), &st, 0) == 0 && S_ISREG(st.st_mode);
-        if (there != (e->st[c].st_nlink != 0) || (there && !same_file(&st, &e->st[c]))) {
-            cache_drop(e);
-            return NULL;
-        }
+    int same = e->round == s->round ||
+               (fstatat(s->root_fd, folder_name(name, path), &st, 0) == 0 && same_file(&st, &e->dir));
+    for (int c = 0; same && e->round != s->round && c < HTTP_CODINGS; c++)
+        same = !e->st[c].st_nlink || (fstatat(s->root_fd, c == 0 ? relative(path) : sibling_name(name, path, c), &st,
+                                              0) == 0 && same_file(&st, &e->st[c]));
+    if (!same) {
+        cache_drop(e);
+        return NULL;
     }
     e->round = s->round;
     e->used = ++s->cache_uses;
@@ -1095,7 +1120,7 @@ static struct cached *cache_find(struct server *s, const char *path)
  * Only files unchanged for CACHE_SETTLE seconds, siblings included, are kept. fd is the file, open.
  */
 static struct cached *cache_put(struct server *s, const char *path, int fd, const struct http_found *f,
-                                const struct stat sib[HTTP_CODINGS])
+                                const struct stat sib[HTTP_CODINGS], const struct stat *dir)
 {
     struct blob *blob[HTTP_CODINGS] = { NULL };
     char name[PATH_TEXT_MAX];
@@ -1125,7 +1150,15 @@ static struct cached *cache_put(struct server *s, const char *path, int fd, cons
     memcpy(e->blob, blob, sizeof e->blob);
     strcpy(e->path, path);
     memcpy(e->st, sib, sizeof e->st);
+    e->dir = *dir;
     e->found = *f;
+    for (int c = 0; c < HTTP_CODINGS; c++) { /* formatted once, not for every response */
+        struct http_variant *v = &e->found.variant[c];
+        http_format_etag(e->etag[c], v->inode, v->size, v->mtime_ns);
+        http_format_date(e->modified[c], v->mtime);
+        v->etag = e->etag[c];
+        v->modified = e->modified[c];
+    }
     e->round = s->round;
     e->used = ++s->cache_uses;
     return e;
@@ -1425,9 +1458,9 @@ static int conn_authorized(const struct server *s, const struct conn *c)
 /* Describes the regular file open on fd at src->path; a small one is kept in memory on the way. */
 static void conn_find_file(struct server *s, struct http_found *f, struct source *src, int fd, const struct stat *st)
 {
-    struct stat sib[HTTP_CODINGS];
-    server_describe(s, src->path, st, f, sib);
-    src->kept = cache_put(s, src->path, fd, f, sib);
+    struct stat sib[HTTP_CODINGS], dir;
+    server_describe(s, src->path, st, f, sib, &dir);
+    src->kept = cache_put(s, src->path, fd, f, sib, &dir);
     src->fd = fd;
 }
 
@@ -1459,7 +1492,7 @@ static void conn_find_directory(struct server *s, struct conn *c, struct http_fo
             return;
         }
     }
-    *f = (struct http_found){ s->list_folders ? HTTP_OK : HTTP_FORBIDDEN, "text/html", { { -1, 0, 0, 0 } }, 1, NULL,
+    *f = (struct http_found){ s->list_folders ? HTTP_OK : HTTP_FORBIDDEN, "text/html", { { .size = -1 } }, 1, NULL,
                               s->cache_control };
     if (!s->list_folders || c->req.method != HTTP_METHOD_GET) {
         close(fd);
@@ -1480,15 +1513,15 @@ static void conn_find_path(struct server *s, struct conn *c, struct http_found *
     struct stat st;
     char *path = src->path;
     size_t len = strlen(path);
-    strcpy(path + len, path[len - 1] == '/' ? "index.html" : ""); /* a folder's index may be in memory */
+    if (path[len - 1] == '/') /* a folder's index may be in memory */
+        memcpy(path + len, "index.html", sizeof "index.html");
     src->kept = cache_find(s, path);
-    path[len] = '\0';
     if (src->kept != NULL) {
-        strcpy(path, src->kept->path);
         *f = src->kept->found;
         c->origin = " from memory";
         return;
     }
+    path[len] = '\0';
     int fd = server_open(s, s->root_fd, relative(path));
     if (fd < 0) {
         f->status = status_from_errno(errno);
@@ -1528,7 +1561,7 @@ static void conn_find_status(struct server *s, struct conn *c, struct http_found
         http_format_status(&b, &st, len == 5 && memcmp(query, "?full", 5) == 0);
     c->body.blob = b.overflow ? (free(b.data), NULL) : blob_new(b.data, b.len);
     *f = (struct http_found){ c->body.blob ? HTTP_OK : HTTP_UNAVAILABLE, "text/plain",
-                              { { c->body.blob ? (long long)b.len : -1, 0, 0, 0 } }, 1, NULL, "no-store" };
+                              { { .size = c->body.blob ? (long long)b.len : -1 } }, 1, NULL, "no-store" };
 }
 
 /* Makes a 404's body the root's 404.html, when there is one; read from disk each time, so an edit shows at once. */
@@ -1668,7 +1701,7 @@ static void conn_listing_done(struct server *s, struct conn *c)
     struct listing *l = c->body.listing;
     struct http_found f = { .status = HTTP_INTERNAL_ERROR };
     if (!l->failed) {
-        f = (struct http_found){ HTTP_OK, "text/html", { { (long long)l->blob->len, 0, 0, 0 } }, 1, NULL,
+        f = (struct http_found){ HTTP_OK, "text/html", { { .size = (long long)l->blob->len } }, 1, NULL,
                                  s->cache_control };
         c->body.blob = l->blob; /* the listing stays held too, so that a rebuild can find its page */
         l->blob->refs++;
@@ -1680,7 +1713,9 @@ static void conn_listing_done(struct server *s, struct conn *c)
 static void conn_respond(struct server *s, struct conn *c, enum http_status status)
 {
     struct http_found f = { .status = status };
-    struct source src = { .fd = -1 };
+    struct source src; /* not zeroed: its two buffers are 10 KiB, written before they are read */
+    src.kept = NULL;
+    src.fd = -1;
     s->requests++;
     c->keep_alive = status == HTTP_OK && c->req.keep_alive; /* the parser says no when a body was left unread */
     c->origin = "";
@@ -1839,23 +1874,28 @@ static int conn_send_turn(struct server *s, struct conn *c, struct budget *b)
 
 /*
  * The reading turn: parses what is in hand and answers a whole request (or refuses a bad one); reads more
- * only when select() said bytes wait, or after a read that filled the room it had. A first byte makes
- * an idle connection READING, so IDLE always means nothing in hand. Returns 1 when it may go on.
+ * only when select() said bytes wait, or after a read that filled the room it had. Bytes that are not yet
+ * a whole request make an idle connection READING before the turn moves on, so outside a turn IDLE always
+ * means nothing in hand. Returns 1 when it may go on.
  */
 static int conn_read_turn(struct server *s, struct conn *c, int *readable, struct budget *b)
 {
     if (c->in_len > 0) {
         if (b->requests == 0 || b->bytes == 0) { /* parse it in the next round's turn */
+            if (c->state == CONN_IDLE)
+                conn_enter(s, c, CONN_READING);
             conn_defer(s, c);
             return 0;
         }
         enum http_status status = http_parse(&c->req, c->buf->in, c->in_len);
         if (status != HTTP_NEED_MORE) {
             b->requests--;
-            conn_respond(s, c, status);
+            conn_respond(s, c, status); /* READING, or IDLE when the whole request came in one read */
             return 1;
         }
         c->in_len = http_compact(&c->req, c->buf->in, c->in_len); /* a body's bytes, once thrown away, go */
+        if (c->state == CONN_IDLE) /* a request has begun: its head's time limit runs */
+            conn_enter(s, c, CONN_READING);
     }
     if (!*readable)
         return 0;
@@ -1869,8 +1909,6 @@ static int conn_read_turn(struct server *s, struct conn *c, int *readable, struc
         c->in_len += (size_t)n;
         *readable = (size_t)n == room;
         trace(s, "  fd %d: read %zd bytes", c->fd, n);
-        if (c->state == CONN_IDLE) /* a request has begun: its head's time limit runs */
-            conn_enter(s, c, CONN_READING);
         return 1;
     }
     if (n == 0 || !would_block()) {

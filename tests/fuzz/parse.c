@@ -203,7 +203,7 @@ static void decide_all(const struct http_request *r, const char *buf, const long
                                     "no-cache" };
         for (int c = 0; c < HTTP_CODINGS; c++)
             found.variant[c] = (struct http_variant){ found.generated && c > 0 ? -1 : size[c], 0xe1 + (unsigned)c,
-                                                      (unsigned long long)c, mtime + c };
+                                                      (unsigned long long)c, mtime + c, NULL, NULL };
         if (k == 2)
             found.variant[0].size = -1; /* a listing still being built */
         struct http_reply out;
