@@ -56,11 +56,6 @@ class Server:
     def fds(self):
         return len(os.listdir(f"/proc/{self.pid}/fd"))
 
-    def cpu(self):
-        with open(f"/proc/{self.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     def rss_kib(self):
         with open(f"/proc/{self.pid}/status") as f:
             return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
@@ -197,25 +192,54 @@ def case_more_than_fd_setsize(root):
         check(srv.stop() == 0, "exit status after SIGTERM")
 
 
+STATUS_HEAD = b"GET /status?full HTTP/1.1\r\nHost: s\r\n"  # a server started with -S /status; no final CRLF
+SPIN_ROUNDS = 2000  # select() rounds in the 2 s window: a waiting loop makes a handful, a spinning one 100,000s
+
+
+def status_rounds(sock):
+    """Finishes the status request sock holds open (STATUS_HEAD) and returns the select() rounds it reports."""
+    sock.settimeout(30)
+    sock.sendall(b"Connection: close\r\n\r\n")
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    sock.close()
+    m = re.search(rb"^select\(\) rounds: (\d+)$", data, re.M)
+    check(data.startswith(b"HTTP/1.1 200 ") and m, f"status answer: {data[:300]!r}")
+    return int(m.group(1))
+
+
 def case_descriptor_exhaustion(root):
-    """ulimit -n 64 and 300 clients: all served; no spinning while the server cannot take more."""
-    srv = Server(SERVER, root, ["-q"], nofile=64)
+    """ulimit -n 64 and 300 clients: all served; no spinning while the server cannot take more (its select()
+    rounds in 2 s, counted by -S, are a handful)."""
+    srv = Server(SERVER, root, ["-q", "-S", "/status", "-t", "60"], nofile=64)
     figures = {}
+    # Two status requests begun while the server has descriptors, each finished on its own connection when it
+    # has none left: a connection holding a partial head is never closed to make room.
+    probes = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(2)]
+    for p in probes:
+        p.sendall(STATUS_HEAD)
 
     def measure_idle():
-        held = wait_stable(srv.fds, 0.5, 10)
-        cpu0, t0 = srv.cpu(), time.monotonic()
-        time.sleep(2.0)  # deliberate: the window whose CPU use is measured
-        figures.update(held=held, cpu=(srv.cpu() - cpu0) / (time.monotonic() - t0))
+        held = wait_stable(srv.fds, 0.5, 30)
+        first = status_rounds(probes[0])
+        time.sleep(2.0)  # deliberate: the window whose select() rounds are counted
+        figures.update(held=held, rounds=status_rounds(probes[1]) - first)
 
     try:
-        codes = many_clients(srv.port, 300, REQUEST[:-2], b"\r\n", 60, between=measure_idle)
+        codes = many_clients(srv.port, 300, REQUEST[:-2], b"\r\n", 120, between=measure_idle)
         check(srv.alive(), "server died")
         check(codes.count(200) == 300, f"answers: {tally(codes)}")
-        check(figures["cpu"] < 0.05, f"CPU {figures['cpu']:.1%} while full (must stay under 5%)")
+        check(figures["rounds"] <= SPIN_ROUNDS, f"{figures['rounds']} select() rounds in 2 s while full (spinning; "
+                                                f"must stay at most {SPIN_ROUNDS})")
         return (f"300 clients, 64 descriptors: {tally(codes)}; {figures['held']} descriptors held while full; "
-                f"CPU {figures['cpu']:.1%} while it could not accept")
+                f"{figures['rounds']} select() rounds in 2 s while it could not accept")
     finally:
+        for p in probes:
+            p.close()
         check(srv.stop() == 0, "exit status after SIGTERM")
 
 
@@ -232,11 +256,14 @@ def load(port, seconds):
     return float(re.search(r"rps (\d+)", out.stdout).group(1))
 
 
+TRICKLE_HEAD = b"GET /small.bin HTTP/1.1\r\nHost: s\r\nX-Slow: " + b"s" * 200
+
+
 def trickle(port, count, timeout, stop):
-    """Opens count connections that send a request head one byte per second each until the server closes them.
-    Returns the seconds from each one's first byte to its close."""
-    head = b"GET /small.bin HTTP/1.1\r\nHost: s\r\nX-Slow: " + b"s" * 200
-    socks, first, closed, pos = [], {}, {}, {}
+    """Opens count connections that send TRICKLE_HEAD one byte per second each until the server answers or
+    closes them. Returns, for each, (bytes of the head it sent, the status it was answered with: 0 for a close
+    without an answer, None when it was still open when the wait ended: timeout plus a generous 30 s)."""
+    socks, status, pos = [], {}, {}
     for _ in range(count):
         s = socket.create_connection(("127.0.0.1", port))
         s.setblocking(False)
@@ -244,16 +271,15 @@ def trickle(port, count, timeout, stop):
     sel = selectors.DefaultSelector()
     for s in socks:
         sel.register(s, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout + 10
+    deadline = time.monotonic() + timeout + 30
     next_round = time.monotonic()
     try:
-        while len(closed) < count and time.monotonic() < deadline:
+        while len(status) < count and time.monotonic() < deadline:
             if time.monotonic() >= next_round:
                 for s in socks:
-                    if s not in closed:
+                    if s not in status and pos.get(s, 0) < len(TRICKLE_HEAD):
                         try:
-                            s.send(head[pos.get(s, 0):pos.get(s, 0) + 1])
-                            first.setdefault(s, time.monotonic())
+                            s.send(TRICKLE_HEAD[pos.get(s, 0):pos.get(s, 0) + 1])
                             pos[s] = pos.get(s, 0) + 1
                         except OSError:
                             pass
@@ -266,38 +292,48 @@ def trickle(port, count, timeout, stop):
                 except OSError:
                     data = b""
                 if not data or b"\r\n\r\n" in data:
-                    closed[s] = time.monotonic()
+                    status[s] = int(data[9:12]) if data.startswith(b"HTTP/1.1 ") else 0
                     sel.unregister(s)
     finally:
         for s in socks:
             s.close()
         sel.close()
-    return [closed[s] - first[s] if s in closed else float("inf") for s in socks]
+    return [(pos.get(s, 0), status.get(s)) for s in socks]
 
 
 def case_slowloris(root):
-    """800 trickling connections during a 50-connection keep-alive load; with -t 5."""
+    """800 trickling connections during a 50-connection keep-alive load; with -t 5. The load is served without
+    an error, and every trickler gets 408 before it has sent its whole head (a deadline that each byte extended
+    would keep them all). Throughput with and without the attack is a figure here, not a pass mark: speed is
+    make bench's."""
     srv = Server(SERVER, root, ["-q", "-t", "5"])
     try:
-        ratios, lives = [], []
+        ratios, results = [], []
         for _ in range(7):  # short pairs, each ratio from neighbouring runs: the shared machine's speed drifts
             base = load(srv.port, 2)
             ready, result = threading.Event(), {}
-            t = threading.Thread(target=lambda: result.update(lives=trickle(srv.port, 800, 5, ready)))
+            t = threading.Thread(target=lambda: result.update(ends=trickle(srv.port, 800, 5, ready)))
             t.start()
-            ready.wait(30)
+            ready.wait(60)
             attacked = load(srv.port, 2)
-            t.join(30)
+            t.join(120)
+            check(not t.is_alive() and "ends" in result, "the trickling clients did not finish")
             ratios.append(attacked / base)
-            lives += result["lives"]
-        ratio, worst = statistics.median(ratios), max(lives)
+            results += result["ends"]
         check(srv.alive(), "server died")
-        check(worst <= 6.0, f"a trickling connection lived {worst:.1f} s (limit: timeout 5 s + 1 s)")
-        check(ratio >= 0.90, f"throughput under attack {ratio:.0%} of the same load without (must be >= 90%)")
+        statuses = [st for _, st in results]
+        check(statuses.count(408) == len(results),
+              f"tricklers answered: {tally([-1 if st is None else st for st in statuses])} (-1: still open when the "
+              f"wait ended), expected 408 for each")
+        most = max(sent for sent, _ in results)
+        check(most < len(TRICKLE_HEAD), f"a trickler sent all {len(TRICKLE_HEAD)} bytes of its head: trickling "
+                                        f"kept it alive")
+        ratio = statistics.median(ratios)
         tool = "wrk" if shutil.which("wrk") else "loadgen"
-        return (f"{tool} -c50 with 800 trickling connections: {ratio:.0%} of the throughput without them "
-                f"(median of 7 pairs of 2 s runs: {', '.join(f'{r:.0%}' for r in ratios)}); every trickler closed within "
-                f"{worst:.1f} s of its first byte (-t 5)")
+        return (f"{tool} -c50 with 800 trickling connections, served without errors; every trickler got 408 after "
+                f"at most {most} of its {len(TRICKLE_HEAD)} bytes (-t 5); throughput {ratio:.0%} of the same load "
+                f"without them (a figure, not a pass mark: median of 7 pairs of 2 s runs: "
+                f"{', '.join(f'{r:.0%}' for r in ratios)})")
     finally:
         check(srv.stop() == 0, "exit status after SIGTERM")
 

@@ -990,6 +990,18 @@ static void test_file_dates(void)
         check(decide_fields(dates[i].fields, &dated, dates[i].now, &out) == dates[i].status, "file dates",
               dates[i].fields);
     }
+    /* validators formatted already (a kept file) are used as they are, unless Date is earlier than the file */
+    struct http_reply out;
+    struct http_found kept = a_file(NOW - 10), future = a_file(NOW + 10);
+    kept.variant[0].etag = future.variant[0].etag = "\"kept\"";
+    kept.variant[0].modified = future.variant[0].modified = "Mon, 01 Jan 2001 00:00:00 GMT";
+    char now_text[HTTP_DATE_SIZE];
+    http_format_date(now_text, NOW);
+    check(decide_fields("If-None-Match: \"kept\"\r\n", &kept, NOW, &out) == 304 &&
+          strcmp(out.head.etag, "\"kept\"") == 0 && strcmp(out.head.last_modified, "Mon, 01 Jan 2001 00:00:00 GMT") == 0,
+          "file dates", "a kept file's validators are used as formatted");
+    check(decide_fields("", &future, NOW, &out) == 200 && strcmp(out.head.last_modified, now_text) == 0,
+          "file dates", "a future file's Last-Modified is Date, not its formatted date");
 }
 
 enum { F_FILE, F_CODINGS, F_LISTING, F_BUILDING, F_STATUS, F_404, F_404_HTML, F_401, F_403, F_405, F_301, F_FUTURE };
