@@ -28,6 +28,12 @@ static int hex_value(unsigned char c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* Says whether c is an ASCII digit (not isdigit: no locale, no table lookup through a call). */
+static int is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
 /* Says whether c is a control character a field value may not hold: any but tab, and DEL (RFC 9110 5.5). */
 static int is_value_ctl(unsigned char c)
 {
@@ -1058,12 +1064,18 @@ void http_buf_printf(struct http_buf *b, const char *fmt, ...)
 /* Appends s percent-encoded for a URL path: unreserved characters and '/' stay as they are. */
 void http_buf_url(struct http_buf *b, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~/", c))
-            http_buf_put(b, (const char *)&c, 1);
-        else
-            http_buf_printf(b, "%%%02X", c);
+    for (size_t i = 0, kept; i < n; i += kept > 0 ? kept : 1) {
+        for (kept = 0; i + kept < n; kept++) { /* a run of unreserved bytes goes as it is, in one piece */
+            unsigned char c = (unsigned char)s[i + kept];
+            if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !is_digit(c) && c != '-' && c != '.' &&
+                c != '_' && c != '~' && c != '/')
+                break;
+        }
+        put(b, s + i, kept);
+        if (kept == 0) {
+            char escape[3] = { '%', "0123456789ABCDEF"[(unsigned char)s[i] >> 4], "0123456789ABCDEF"[s[i] & 15] };
+            put(b, escape, sizeof escape);
+        }
     }
 }
 
@@ -1261,6 +1273,7 @@ int http_secret_equal(const char *given, size_t given_len, const char *secret, s
         diff |= (unsigned char)secret[i] ^ (unsigned char)(i < given_len ? given[i] : 0);
     return diff == 0;
 }
+
 /* Folds an ASCII capital to lower case, for the natural order. */
 static unsigned char fold(unsigned char c)
 {
@@ -1271,13 +1284,23 @@ static unsigned char fold(unsigned char c)
 int http_name_compare(const char *a, const char *b)
 {
     const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
-    while (*p != '\0' && *q != '\0') {
-        if (isdigit(*p) && isdigit(*q)) {
-            while (*p == '0' && isdigit(p[1]))
+    for (;;) {
+        while (*p == *q && *p != '\0' && !is_digit(*p)) { /* the same bytes, outside numbers: passed over at once */
+            p++;
+            q++;
+        }
+        if (*p == '\0' || *q == '\0')
+            break;
+        if (is_digit(*p) && is_digit(*q)) {
+            while (*p == '0' && is_digit(p[1]))
                 p++;
-            while (*q == '0' && isdigit(q[1]))
+            while (*q == '0' && is_digit(q[1]))
                 q++;
-            size_t np = strspn((const char *)p, "0123456789"), nq = strspn((const char *)q, "0123456789");
+            size_t np = 0, nq = 0;
+            while (is_digit(p[np]))
+                np++;
+            while (is_digit(q[nq]))
+                nq++;
             int order = np != nq ? (np < nq ? -1 : 1) : memcmp(p, q, np);
             if (order != 0)
                 return order;
@@ -1349,6 +1372,16 @@ static void put_visible_name(struct http_buf *b, const char *name, size_t n, int
     const char *open = marked ? "<mark>" : "", *close = marked ? "</mark>" : "";
     unsigned long prev = 0;
     for (size_t i = 0; i < n;) {
+        size_t safe = i; /* printable ASCII that HTML leaves alone, spaces inside the name: as it is, at once */
+        while (safe < n && s[safe] < 0x7f && s[safe] != '&' && s[safe] != '<' && s[safe] != '>' && s[safe] != '"' &&
+               s[safe] != '\'' && (s[safe] > ' ' || (s[safe] == ' ' && safe > 0 && safe + 1 < n)))
+            safe++;
+        if (safe > i) {
+            put(b, name + i, safe - i);
+            prev = 0;
+            i = safe;
+            continue;
+        }
         unsigned long cp = 0;
         size_t len = utf8_decode(s + i, n - i, &cp);
         if (len == 0)
@@ -1369,7 +1402,8 @@ static void put_size(struct http_buf *b, long long size)
     unsigned long long n = size > 0 ? (unsigned long long)size : 0, unit = 1024, tenths;
     int u = 0;
     if (n < 1024) {
-        http_buf_printf(b, "%llu B", n);
+        put_number(b, "", (long long)n);
+        PUT(b, " B");
         return;
     }
     for (; u < 5 && n / unit >= 1024; u++)
@@ -1379,7 +1413,10 @@ static void put_size(struct http_buf *b, long long size)
         tenths = 10;
         u++;
     }
-    http_buf_printf(b, "%llu.%llu %s", tenths / 10, tenths % 10, units[u]);
+    put_number(b, "", (long long)(tenths / 10));
+    put_number(b, ".", (long long)(tenths % 10));
+    PUT(b, " ");
+    put_str(b, units[u]);
 }
 
 /* Reads a listing's order from Apache's query (after '?'): C=N|M|S, O=A|D, by ';' or '&'; other parts pass over. */
@@ -1464,8 +1501,15 @@ void http_format_listing_row(struct http_buf *b, const struct http_entry *e)
         put_str(b, e->size == 1 ? " byte\">" : " bytes\">");
         put_size(b, e->size);
     }
-    http_buf_printf(b, "</td><td class=\"time\">%04d-%02d-%02d %02d:%02d UTC</td></tr>\n", tm.tm_year + 1900,
-                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+    char when[] = "0000-00-00 00:00"; /* by hand, not printf: a row for every entry of a folder */
+    put_digits(when, tm.tm_year + 1900, 4);
+    put_digits(when + 5, tm.tm_mon + 1, 2);
+    put_digits(when + 8, tm.tm_mday, 2);
+    put_digits(when + 11, tm.tm_hour, 2);
+    put_digits(when + 14, tm.tm_min, 2);
+    PUT(b, "</td><td class=\"time\">");
+    put(b, when, sizeof when - 1);
+    PUT(b, " UTC</td></tr>\n");
 }
 
 /* Writes the end of a directory listing. */

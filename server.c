@@ -43,8 +43,8 @@
 #define TIMEOUT_DEFAULT 10            /* seconds for -t */
 #define SLICE_BYTES (2048 * 1024)     /* bytes one connection may send in its turn of a round */
 #define TURN_REQUESTS 16              /* requests one connection may have answered in its turn */
-#define LISTING_READ_STEP 128         /* folder entries read and looked at in one turn (a sorted run) */
-#define LISTING_ROW_STEP 256          /* listing rows written in one turn */
+#define LISTING_READ_STEP 64          /* folder entries read and looked at in one turn (a sorted run) */
+#define LISTING_ROW_STEP 128          /* listing rows written in one turn */
 #define LISTING_TTL_MS 1000           /* a finished listing is shared this long; sizes and times change unseen */
 #define NAME_BLOCK (64 * 1024)        /* bytes of entry names a listing keeps per block */
 #define PARK_AFTER_MS 100             /* a connection waiting to read, quiet this long, is parked */
@@ -1244,16 +1244,22 @@ static void server_expire_listings(struct server *s)
     }
 }
 
-/* Sorts the run that entry i ends (insertion sort: a run holds LISTING_READ_STEP entries at most). */
+/* Sorts the run that ends before entry end (binary insertion: a run holds LISTING_READ_STEP entries at most). */
 static void listing_sort_run(struct listing *l, size_t end)
 {
     size_t start = (end - 1) / LISTING_READ_STEP * LISTING_READ_STEP;
     for (size_t i = start + 1; i < end; i++) {
         struct http_entry e = l->entry[i];
-        size_t j = i;
-        for (; j > start && http_entry_compare(&l->entry[j - 1], &e, l->order) > 0; j--)
-            l->entry[j] = l->entry[j - 1];
-        l->entry[j] = e;
+        size_t low = start, high = i; /* e goes after every entry that does not come after it */
+        while (low < high) {
+            size_t mid = low + (high - low) / 2;
+            if (http_entry_compare(&l->entry[mid], &e, l->order) > 0)
+                high = mid;
+            else
+                low = mid + 1;
+        }
+        memmove(&l->entry[low + 1], &l->entry[low], (i - low) * sizeof e);
+        l->entry[low] = e;
     }
 }
 
