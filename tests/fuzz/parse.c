@@ -199,7 +199,7 @@ static void decide_all(const struct http_request *r, const char *buf, const long
     static const enum http_status statuses[] = { HTTP_OK, HTTP_OK, HTTP_OK, HTTP_NOT_FOUND, HTTP_NOT_FOUND,
                                                  HTTP_MOVED_PERMANENTLY, HTTP_UNAUTHORIZED, HTTP_FORBIDDEN };
     for (size_t k = 0; k < sizeof statuses / sizeof statuses[0]; k++) {
-        struct http_found found = { statuses[k], "text/html", { { 0, 0, 0, 0 } }, k == 1 || k == 2 || k == 4, "/d/",
+        struct http_found found = { statuses[k], "text/html", { { .size = 0 } }, k == 1 || k == 2 || k == 4, "/d/",
                                     "no-cache" };
         for (int c = 0; c < HTTP_CODINGS; c++)
             found.variant[c] = (struct http_variant){ found.generated && c > 0 ? -1 : size[c], 0xe1 + (unsigned)c,
