@@ -13,6 +13,12 @@ SOURCES = server.c http.c
 server: $(SOURCES) http.h
 	$(CC) $(STD) $(CFLAGS) $(PORTABLE) -o $@ $(SOURCES)
 
+# Exercise 2.4's large file (public/parallel.html asks for it four times at once, so that each request
+# stays in flight on a connection of its own): 32 MiB of zeros, made here and never committed.
+public/files/big.bin:
+	head -c 33554432 /dev/zero >$@.tmp && mv $@.tmp $@
+server: | public/files/big.bin
+
 build/server-portable: $(SOURCES) http.h | build
 	$(CC) $(STD) $(CFLAGS) -DPORTABLE -o $@ $(SOURCES)
 

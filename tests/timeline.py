@@ -7,13 +7,19 @@ TRACE is the trace (build/demo-trace.txt); PORTS has one "PORT LABEL" line per c
 port, as the client measured it); the connection whose "accepted from ADDR:PORT" line has that port is
 that client's. Writes the picture to SVG (plain SVG, nothing external), one tab-separated line per
 connection to SUMMARY (label, fd, port, opened, closed, requests, statuses, longest reading stretch and
-its end, close reason), and prints the same timeline in text, a character per tenth of a second.
+its end, close reason, duration), and prints the same timeline in text, a character per tenth of a
+second.
+
+Each connection has one duration: the time from its "accepted" round to its "closed" round, by the
+trace's clock, written as duration() writes it; the SVG, the text and SUMMARY all carry that string,
+and make demo's results print it, so a client shows one figure everywhere.
 
 A connection's state, from the trace lines (descriptor numbers are reused, so a connection runs from
 its "accepted" line to its "closed" line):
-  reading  from "accepted" until "request ... complete", and from the next "read" on a kept connection;
+  idle     from "accepted" until its first "read" (nothing of a request in hand), and from a finished
+           response to the next read on a keep-alive connection;
+  reading  from a "read" until "request ... complete";
   sending  from "complete, answering" until "wrote N bytes, S of T sent" with S == T;
-  idle     from a finished response to the next read on a keep-alive connection;
   closing  from a finished response (Connection: close) to "closed (...)".
 Whether a finished response leaves the connection idle or closing is not on its own line: the next
 round line's counts say it ("N open: 1 idle, ... 1 closing"), and a traced read means kept alive.
@@ -40,7 +46,7 @@ COLOURS = {  # Okabe-Ito colours, told apart with any colour vision
 MEANING = {
     "reading": "reading: a request arriving",
     "sending": "sending: the answer going out",
-    "idle": "idle: answered, the connection kept for a next request",
+    "idle": "idle: open, nothing of a request in hand (new, or kept for a next one)",
     "closing": "closing: answered, waiting for the client to close",
 }
 LETTER = {"reading": "r", "sending": "S", "idle": ".", "closing": "c"}
@@ -52,7 +58,7 @@ class Conn:
         self.fd, self.port, self.opened = fd, port, t
         self.closed, self.why = None, ""
         self.label = ""
-        self.state, self.since = "reading", t
+        self.state, self.since = "idle", t
         self.stretches = []  # (state, start, end)
         self.requests, self.statuses = 0, []
         self.sizes = []  # (start of its sending, response size) for each response
@@ -96,7 +102,8 @@ def parse(lines):
             continue
         elif what.startswith("read "):
             c.undecided = False
-            c.enter("reading", t)
+            if c.state != "sending":  # bytes of a next request while one is answered stay in hand
+                c.enter("reading", t)
         elif COMPLETE.match(what):
             c.undecided = False
             c.requests += 1
@@ -169,7 +176,8 @@ def text_timeline(conns):
             a, b = i / 10, (i + 1) / 10
             present = {s for s, x, y in c.stretches if x < b and (y > a or (x == y and x >= a))}
             cells.append(next((LETTER[s] for s in PRIORITY if s in present), " "))
-        out.append("  %-17s fd %-3d |%s| %5.2f s to %5.2f s" % (c.label, c.fd, "".join(cells), c.opened, c.closed))
+        out.append("  %-17s fd %-3d |%s| %.3f s to %.3f s: %s" % (c.label, c.fd, "".join(cells), c.opened, c.closed,
+                                                               duration(c)))
     return out
 
 
@@ -242,13 +250,14 @@ def svg(conns, rounds):
                 ink = "#ffffff" if state in ("sending", "closing") else "#000000"
                 put('<text x="%.1f" y="%d" text-anchor="middle" font-size="12" fill="%s">%s</text>'
                     % ((x(a) + x(b)) / 2, y + 15, ink, escape(words)))
-        put('<text x="%.1f" y="%d" font-size="12" fill="#333">%d request%s in %s, %s</text>'
-            % (x(c.opened) + max(x(c.closed) - x(c.opened), 2.0) + 6, y + 15, c.requests,
-               "" if c.requests == 1 else "s", seconds(c.closed - c.opened), escape(c.why or "still open")))
+        put('<text class="duration" x="%.1f" y="%d" font-size="12" fill="#333">%s: %d request%s, %s</text>'
+            % (x(c.opened) + max(x(c.closed) - x(c.opened), 2.0) + 6, y + 15, duration(c), c.requests,
+               "" if c.requests == 1 else "s", escape(c.why or "still open")))
         put('</g>')
     # The select() rounds as ticks.
     put('<g class="rounds">')
-    put('<text x="%d" y="%d" text-anchor="end">%d select() rounds</text>' % (left - 12, ticks_y + 14, len(rounds)))
+    put('<text x="%d" y="%d" text-anchor="end">%d select() rounds</text>'
+        % (left - 12, ticks_y + 14, rounds[-1][0] if rounds else 0))
     for number, t, ready, _, _ in rounds:
         put('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s"/>'
             % (x(t), ticks_y + (8 if ready == 0 else 0), x(t), ticks_y + 18, "#999" if ready == 0 else "#000"))
@@ -262,8 +271,8 @@ def svg(conns, rounds):
     ly = legend_y + 48
     put('<line x1="24" y1="%d" x2="24" y2="%d" stroke="#000"/><line x1="32" y1="%d" x2="32" y2="%d" stroke="#999"/>'
         % (ly - 1, ly + 14, ly + 6, ly + 14))
-    put('<text x="46" y="%d">a select() round: black when some descriptors were ready, grey and short when none '
-        '(the wait timed out)</text>' % (ly + 12))
+    put('<text x="46" y="%d">a select() round the trace shows: black when some descriptors were ready, grey and '
+        'short when none; -v sums up the rest</text>' % (ly + 12))
     ly += 24
     put('<line x1="20" y1="%d" x2="38" y2="%d" stroke="#000" stroke-dasharray="4 3"/>' % (ly + 7, ly + 7))
     put('<text x="46" y="%d">the first round with the most connections open at once</text>' % (ly + 12))
@@ -272,19 +281,19 @@ def svg(conns, rounds):
     return "\n".join(o) + "\n"
 
 
-def seconds(d):
-    """A duration as the trace measures it (to the ms): 4 ms, or 1.25 s."""
-    return "%d ms" % round(d * 1000) if d < 0.1 else "%.2f s" % d
+def duration(c):
+    """A connection's one duration, from its accepted round to its closed round, to the trace's ms."""
+    return "%.3f s" % ((round(c.closed * 1000) - round(c.opened * 1000)) / 1000)
 
 
 def inside(c, state, a, b):
-    """The words written on a long stretch."""
+    """The words written on a long stretch (no second duration: the row's end says how long)."""
     if state == "reading":
-        return "reading %s: the request is not complete" % seconds(b - a)
+        return "reading: the request is not complete"
     if state == "sending" and c.sizes:
         size = next((n for t, n in c.sizes if a <= t <= b), c.sizes[-1][1])
-        return "sending %s: %s" % (seconds(b - a), "%.1f MiB" % (size / 1048576) if size >= 1048576 else "%d bytes" % size)
-    return "%s %s" % (state, seconds(b - a))
+        return "sending %s" % ("%.1f MiB" % (size / 1048576) if size >= 1048576 else "%d bytes" % size)
+    return state
 
 
 def main(argv):
@@ -301,7 +310,7 @@ def main(argv):
         for c in conns:
             longest, until = reading_stretch(c)
             f.write("\t".join([c.label, str(c.fd), c.port, "%.3f" % c.opened, "%.3f" % c.closed, str(c.requests),
-                               " ".join(c.statuses), "%.3f" % longest, "%.3f" % until, c.why]) + "\n")
+                               " ".join(c.statuses), "%.3f" % longest, "%.3f" % until, c.why, duration(c)]) + "\n")
     print("\n".join(text_timeline(conns)))
 
 
