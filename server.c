@@ -7,8 +7,9 @@
 #define USE_SIZED_SETS 1  /* select() takes descriptor sets larger than FD_SETSIZE */
 #define USE_GETIFADDRS 1  /* getifaddrs(): the startup lines list every interface's address */
 #define USE_SETGROUPS 1   /* setgroups(): started as root, drop root's supplementary groups too */
-#define USE_OUTQ 1        /* ioctl(TIOCOUTQ): the bytes a socket has not yet delivered, for a close without linger */
+#define USE_OUTQ 1        /* ioctl(SIOCOUTQNSD): the bytes a socket has not yet sent, for a close without linger */
 #include <grp.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -51,6 +52,7 @@
 #define FULL_ROUND_MS 30              /* while others are busy, parked connections are watched this often */
 #define LINGER_MS 2000                /* how long a closing connection drains unread input */
 #define ACCEPT_PAUSE_MS 100           /* accept() pause after EMFILE or ENFILE */
+#define ACCEPTS_PER_ROUND 128         /* new clients taken (and given their first turn) in one round at most */
 #define OUTPUT_QUEUE (64 * 1024)      /* bytes of log or trace waiting for a slow stdout or stderr */
 #define FINAL_FLUSH_MS 1000           /* at exit, how long the log and trace wait for a slow reader */
 #define STOPPED_LINE_MAX 256          /* bytes of the Stopped summary line */
@@ -1735,11 +1737,11 @@ static void conn_respond(struct server *s, struct conn *c, enum http_status stat
 }
 
 #ifdef USE_OUTQ
-/* Says whether the client has everything sent on fd: nothing waits in the send queue, so a close loses nothing. */
+/* Says whether every byte of the response has left: nothing waits unsent in fd's queue, so a close drops nothing. */
 static int sent_all(int fd)
 {
-    int queued = 1;
-    return ioctl(fd, TIOCOUTQ, &queued) == 0 && queued == 0;
+    int unsent = 1;
+    return ioctl(fd, SIOCOUTQNSD, &unsent) == 0 && unsent == 0;
 }
 #else
 /* Without a way to know whether the client has everything, every close lingers. */
@@ -1788,7 +1790,7 @@ static int would_block(void)
 
 /*
  * Writes the head's rest (iov[0], maybe empty) and body bytes (iov[1]). With more set, Linux holds the
- * bytes back (MSG_MORE) to leave in one segment with what follows: a file's next bytes, or the FIN.
+ * bytes back (MSG_MORE) to leave in one segment with what follows: a file's first bytes.
  */
 static ssize_t send_parts(int fd, struct iovec iov[2], int more)
 {
@@ -1817,10 +1819,10 @@ static ssize_t conn_send_step(struct server *s, struct conn *c, size_t max)
     size_t want = b->end - b->off < (off_t)room ? (size_t)(b->end - b->off) : room; /* off_t: past 4 GiB too */
     struct iovec iov[2] = { { c->buf->out + c->head_sent, head_left }, { NULL, 0 } };
     ssize_t n;
-    if (b->fd < 0 || want == 0) { /* memory: MSG_MORE when a file follows, or the FIN after the last bytes */
+    if (b->fd < 0 || want == 0) { /* memory: MSG_MORE when a file follows */
         if (b->blob != NULL)
             iov[1] = (struct iovec){ b->blob->data + b->off, want };
-        return send_parts(c->fd, iov, b->fd >= 0 || (!c->keep_alive && b->end - b->off == (off_t)want));
+        return send_parts(c->fd, iov, b->fd >= 0);
     }
 #ifdef USE_SENDFILE
     if (!b->copy && head_left > 0)
@@ -2038,13 +2040,14 @@ static int server_accepting(const struct server *s)
 }
 
 /*
- * Accepts waiting clients until accept() would block. At the cap it reclaims one idle keep-alive
- * connection for the client select() reported, and otherwise leaves the rest in the backlog. A socket
- * that cannot be watched gets the round's one 503, and ends accepting for this round.
+ * Accepts waiting clients until accept() would block, ACCEPTS_PER_ROUND at most, and gives each its first
+ * turn at once: its request has usually come with it, so it needs no round of its own. At the cap it
+ * reclaims one idle keep-alive connection for the client select() reported, and otherwise leaves the rest
+ * in the backlog. A socket that cannot be watched gets the round's one 503, and ends accepting for this round.
  */
 static void server_accept(struct server *s)
 {
-    for (int reported = 1;; reported = 0) {
+    for (int reported = 1, taken = 0; taken < ACCEPTS_PER_ROUND; reported = 0, taken++) {
         if (s->conns >= s->max_conns && !(reported && server_reclaim(s, "reclaimed for a new client", 1)))
             return;
         struct sockaddr_storage sa;
@@ -2078,6 +2081,7 @@ static void server_accept(struct server *s)
             server_refuse(s, fd);
             return;
         }
+        conn_turn(s, s->conn[fd], 1); /* the request has often come with the connection: no round to wait for */
     }
 }
 
@@ -2197,6 +2201,8 @@ static void server_serve(struct server *s, int end)
         struct conn *c = s->conn[s->pending[i]];
         if (c != NULL && c->turn != s->round)
             conn_turn(s, c, 0);
+        else if (c != NULL) /* it had its turn this round (a new client's first): the next round's, then */
+            conn_defer(s, c);
     }
     s->pending_count -= carried;
     memmove(s->pending, s->pending + carried, (size_t)s->pending_count * sizeof *s->pending);

@@ -663,6 +663,19 @@ def test_pipelining(ctx):
 
 
 @test
+def test_pipelined_past_a_turn_from_the_start(ctx):
+    """More requests than one turn answers (16), all in the connection's first bytes: the server answers the
+    first ones as it accepts the connection, and the rest in the rounds after, none left waiting."""
+    for attempt in range(5):  # the requests must arrive with the connection; a few tries make that likely
+        with socket.create_connection(("127.0.0.1", ctx.port), timeout=WAIT) as s:
+            s.sendall(get("/c.txt") * 50)
+            c = Client.__new__(Client)
+            c.sock, c.buf, c.timeout = s, b"", WAIT
+            for i in range(50):
+                eq(c.read_response().status, 200, f"response {i + 1} of 50")
+
+
+@test
 def test_keep_alive_sequential(ctx):
     """Several requests one after another on one HTTP/1.1 connection."""
     with Client(ctx.port) as c:
