@@ -94,9 +94,10 @@ enum conn_state {
 
 static const char *const state_names[CONN_STATES] = { "free", "idle", "reading", "sending", "closing" };
 
-/* A connection's request bytes and response head, lent from a pool only while a request is in hand. */
+/* A connection's request (bytes and parse) and response head, lent from a pool only while a request is in hand. */
 struct buffer {
     struct buffer *next;     /* the next free buffer, while in the pool */
+    struct http_request req;
     char out[HTTP_RESPONSE_HEAD_MAX];
     char in[HTTP_HEAD_MAX];  /* the parser refuses a head that would not fit, so in[] never overflows */
 };
@@ -161,9 +162,8 @@ struct conn {
     int loopback;            /* the client is on this machine: files are copied, not sent with sendfile() */
     unsigned long long turn; /* the round of its last turn */
     int keep_alive;          /* serve another request after this response */
-    struct buffer *buf;      /* NULL while idle between requests */
+    struct buffer *buf;      /* NULL while idle between requests: 10,000 idle connections hold no parse */
     size_t in_len;           /* request bytes in in[] */
-    struct http_request req;
     size_t head_len, head_sent; /* the response head in out[] (a short page may follow), and how much is sent */
     size_t page_at;          /* where that page starts in out[]: its bytes count as body in the log */
     struct body body;
@@ -612,17 +612,20 @@ static void blob_release(struct blob *b)
     }
 }
 
-/* Lends c a buffer from the pool, allocating one when the pool is empty; returns 0 without memory. */
+/* Lends c a buffer from the pool, a new request begun in it, allocating one when the pool is empty; 0 without memory. */
 static int conn_take_buffer(struct server *s, struct conn *c)
 {
-    if (c->buf == NULL && (c->buf = s->free_buffers) != NULL) {
+    if (c->buf != NULL)
+        return 1;
+    if ((c->buf = s->free_buffers) != NULL) {
         s->free_buffers = c->buf->next;
         s->spare_buffers--;
         s->pool_used = s->now;
-    } else if (c->buf == NULL) {
-        c->buf = malloc(sizeof *c->buf);
+    } else if ((c->buf = malloc(sizeof *c->buf)) == NULL) {
+        return 0;
     }
-    return c->buf != NULL;
+    http_request_init(&c->buf->req);
+    return 1;
 }
 
 /* Returns c's buffer to the pool once it holds nothing needed; past SPARE_BUFFERS, frees it. */
@@ -779,10 +782,10 @@ static void conn_log(struct server *s, struct conn *c)
     c->status = 0; /* logged: a later close must not log it again */
     if (s->quiet)
         return;
-    struct http_buf b = output_space(&s->log, 4 * c->req.line.len + 128);
+    struct http_buf b = output_space(&s->log, 4 * c->buf->req.line.len + 128);
     http_buf_printf(&b, "%s - - [%s] \"", c->peer, s->log_date);
-    if (c->req.line.len > 0)
-        http_buf_log(&b, c->buf->in + c->req.line.off, c->req.line.len);
+    if (c->buf->req.line.len > 0)
+        http_buf_log(&b, c->buf->in + c->buf->req.line.off, c->buf->req.line.len);
     else
         http_buf_put(&b, "-", 1);
     http_buf_printf(&b, "\" %d %lld\n", (int)status, c->body_sent);
@@ -851,11 +854,12 @@ static int server_reclaim(struct server *s, const char *why, int parked_only)
 static void conn_next_request(struct server *s, struct conn *c, size_t consumed)
 {
     c->in_len -= consumed;
-    if (c->in_len > 0)
+    if (c->in_len > 0) {
         memmove(c->buf->in, c->buf->in + consumed, c->in_len);
-    else
+        http_request_init(&c->buf->req);
+    } else {
         conn_give_buffer(s, c);
-    http_request_init(&c->req);
+    }
     c->status = 0;
     c->body_sent = 0;
     conn_enter(s, c, c->in_len > 0 ? CONN_READING : CONN_IDLE);
@@ -1452,7 +1456,7 @@ struct source {
  */
 static int conn_authorized(const struct server *s, const struct conn *c)
 {
-    const struct http_span *f = &c->req.field[HTTP_FIELD_AUTHORIZATION];
+    const struct http_span *f = &c->buf->req.field[HTTP_FIELD_AUTHORIZATION];
     char given[HTTP_CREDENTIALS_MAX];
     size_t len = 0;
     int ok = 0;
@@ -1502,7 +1506,7 @@ static void conn_find_directory(struct server *s, struct conn *c, struct http_fo
     }
     *f = (struct http_found){ s->list_folders ? HTTP_OK : HTTP_FORBIDDEN, "text/html", { { .size = -1 } }, 1, NULL,
                               s->cache_control };
-    if (!s->list_folders || c->req.method != HTTP_METHOD_GET) {
+    if (!s->list_folders || c->buf->req.method != HTTP_METHOD_GET) {
         close(fd);
         return;
     }
@@ -1592,19 +1596,19 @@ static void conn_find_not_found_page(struct server *s, struct conn *c, struct ht
  */
 static void conn_find(struct server *s, struct conn *c, struct http_found *f, struct source *src)
 {
-    const char *target = c->buf->in + c->req.target.off;
+    const char *target = c->buf->in + c->buf->req.target.off;
     size_t query;
     if (s->user_count > 0 && !conn_authorized(s, c)) {
         f->status = HTTP_UNAUTHORIZED;
         return;
     }
-    if (c->req.method == HTTP_METHOD_OPTIONS && c->req.target.len == 1 && target[0] == '*')
+    if (c->buf->req.method == HTTP_METHOD_OPTIONS && c->buf->req.target.len == 1 && target[0] == '*')
         return;
-    f->status = http_target_path(target, c->req.target.len, src->path, HTTP_HEAD_MAX + 2, &query);
+    f->status = http_target_path(target, c->buf->req.target.len, src->path, HTTP_HEAD_MAX + 2, &query);
     if (f->status != HTTP_OK)
         return;
     const char *q = target + query;
-    size_t q_len = c->req.target.len - query;
+    size_t q_len = c->buf->req.target.len - query;
     if (s->status_path != NULL && strcmp(src->path, s->status_path) == 0) {
         conn_find_status(s, c, f, q, q_len);
         return;
@@ -1665,7 +1669,7 @@ static int conn_take(struct server *s, struct conn *c, const struct http_found *
 static void conn_reply(struct server *s, struct conn *c, struct http_found *f, struct source *src)
 {
     struct http_reply r;
-    while (http_decide(&c->req, c->buf->in, f, s->date_second, c->keep_alive, &r), r.body && !r.page &&
+    while (http_decide(&c->buf->req, c->buf->in, f, s->date_second, c->keep_alive, &r), r.body && !r.page &&
            !f->generated && !conn_take(s, c, f, src, r.coding))
         f->variant[r.coding].size = -1;
     if (src != NULL && src->fd >= 0)
@@ -1694,9 +1698,9 @@ static void conn_reply(struct server *s, struct conn *c, struct http_found *f, s
     if (s->verbose) {
         char line[256];
         struct http_buf shown = { line, 0, sizeof line - 1, 0 };
-        http_buf_log(&shown, c->buf->in + c->req.line.off, c->req.line.len < 64 ? c->req.line.len : 64);
+        http_buf_log(&shown, c->buf->in + c->buf->req.line.off, c->buf->req.line.len < 64 ? c->buf->req.line.len : 64);
         line[shown.len] = '\0';
-        if (c->req.line.len == 0) /* no request line came whole: a timeout, or a head that broke off early */
+        if (c->buf->req.line.len == 0) /* no request line came whole: a timeout, or a head that broke off early */
             trace(s, "  fd %d: no whole request line, answering %d", c->fd, (int)c->status);
         else
             trace(s, "  fd %d: request \"%s\" complete, answering %d%s", c->fd, line, (int)c->status, c->origin);
@@ -1725,7 +1729,7 @@ static void conn_respond(struct server *s, struct conn *c, enum http_status stat
     src.kept = NULL;
     src.fd = -1;
     s->requests++;
-    c->keep_alive = status == HTTP_OK && c->req.keep_alive; /* the parser says no when a body was left unread */
+    c->keep_alive = status == HTTP_OK && c->buf->req.keep_alive; /* the parser says no when a body was left unread */
     c->origin = "";
     conn_enter(s, c, CONN_SENDING);
     if (status == HTTP_OK)
@@ -1761,14 +1765,14 @@ static int sent_all(int fd)
  */
 static void conn_finish(struct server *s, struct conn *c)
 {
-    int asked_to_close = c->status < HTTP_BAD_REQUEST && !c->req.body_unread; /* and the parse went well */
+    int asked_to_close = c->status < HTTP_BAD_REQUEST && !c->buf->req.body_unread; /* and the parse went well */
     conn_log(s, c);
     body_drop(s, &c->body);
     if (c->keep_alive) {
-        conn_next_request(s, c, c->req.end);
+        conn_next_request(s, c, c->buf->req.end);
         return;
     }
-    ssize_t n = asked_to_close && c->in_len == c->req.end && sent_all(c->fd) ? read(c->fd, s->drain, sizeof s->drain)
+    ssize_t n = asked_to_close && c->in_len == c->buf->req.end && sent_all(c->fd) ? read(c->fd, s->drain, sizeof s->drain)
                                                                              : 1;
     if (n == 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) { /* nothing unread: no reset to fear */
         conn_close(s, c, "answered; the client asked to close");
@@ -1895,13 +1899,13 @@ static int conn_read_turn(struct server *s, struct conn *c, int *readable, struc
             conn_defer(s, c);
             return 0;
         }
-        enum http_status status = http_parse(&c->req, c->buf->in, c->in_len);
+        enum http_status status = http_parse(&c->buf->req, c->buf->in, c->in_len);
         if (status != HTTP_NEED_MORE) {
             b->requests--;
             conn_respond(s, c, status); /* READING, or IDLE when the whole request came in one read */
             return 1;
         }
-        c->in_len = http_compact(&c->req, c->buf->in, c->in_len); /* a body's bytes, once thrown away, go */
+        c->in_len = http_compact(&c->buf->req, c->buf->in, c->in_len); /* a body's bytes, once thrown away, go */
         if (c->state == CONN_IDLE) /* a request has begun: its head's time limit runs */
             conn_enter(s, c, CONN_READING);
     }
@@ -1979,10 +1983,10 @@ static void conn_turn(struct server *s, struct conn *c, int readable)
 /* Deals with a connection past its deadline: 408 for a partial request, otherwise a silent close. */
 static void conn_expire(struct server *s, struct conn *c)
 {
-    if (c->state == CONN_READING && c->req.started) {
-        trace(s, "  fd %d: request %s timed out", c->fd, c->req.head_len == 0 ? "head" : "body");
-        if (c->req.head_len == 0) /* the head never came whole: nothing of it is logged as a request */
-            c->req.line.len = 0;
+    if (c->state == CONN_READING && c->buf->req.started) {
+        trace(s, "  fd %d: request %s timed out", c->fd, c->buf->req.head_len == 0 ? "head" : "body");
+        if (c->buf->req.head_len == 0) /* the head never came whole: nothing of it is logged as a request */
+            c->buf->req.line.len = 0;
         conn_respond(s, c, HTTP_REQUEST_TIMEOUT);
         conn_turn(s, c, 0);
     } else {

@@ -441,9 +441,12 @@ measure() {
 declare -A unit=([ka_small]=req/s [close_small]=req/s [big]=MB/s [c1000]=req/s [slow]=req/s [fair]=ms [rss1000]=KiB
     [c2000]=req/s [c5000]=req/s [c10000]=req/s [idle10k]=req/s [rss10k]=KiB [listing_victim]=ms [listing_evict]=ms
     [listing_readers]=KiB)
-declare -A target=([ka_small]=">=1.10" [close_small]=">=1.10" [big]=">=0.95" [c1000]=">=1.00" [slow]=">=0.90" [fair]=report
-    [rss1000]="<=1.00" [c2000]=">=1.10" [c5000]=report [c10000]=">=1.00" [idle10k]=">=0.90" [rss10k]="<=1.00"
+# The targets of issue 18 (ours ÷ the best peer), and ours ÷ ceiling for ka_small; rss10k must also stay <= 8 MiB.
+declare -A target=([ka_small]=">=1.10" [close_small]=">=1.00" [big]=">=1.10" [c1000]=">=1.10" [slow]=">=0.90" [fair]=report
+    [rss1000]="<=1.00" [c2000]=">=1.10" [c5000]=">=1.10" [c10000]=">=1.10" [idle10k]=">=0.90" [rss10k]="<=1.00"
     [listing_victim]=report [listing_evict]=report [listing_readers]=report)
+declare -A ceiling_target=([ka_small]=">=0.95")
+rss10k_most=8192 # KiB
 before_target=">=0.97"
 results=$work/results
 touch "$results"
@@ -538,6 +541,10 @@ if [ "${#scenarios[@]}" -gt 0 ]; then
         read -r best best_peer < <(best_of "$direction" nginx "${med[nginx]:-}" lighttpd "${med[lighttpd]:-}" h2o "${med[h2o]:-}")
         line="$(verdict "${med[ours]}" "${best:-}" "${target[$scenario]}")${best_peer:+ (best: $best_peer)}"
         had_errors "$scenario" ours && line="INVALID: ours had errors or unanswered connections (see FAILED)"
+        [ -n "${ceiling_target[$scenario]:-}" ] && [ -n "${med[ceiling]:-}" ] &&
+            line="$line; ceiling: $(verdict "${med[ours]}" "${med[ceiling]}" "${ceiling_target[$scenario]}")"
+        [ "$scenario" = rss10k ] && line="$line; <= $rss10k_most KiB: $(awk -v r="${med[ours]:-}" -v m="$rss10k_most" \
+            'BEGIN { print r == "" ? "-" : r <= m ? "met" : "MISSED" }')"
         [ -n "${med[before]:-}" ] && line="$line; before: $(verdict "${med[ours]}" "${med[before]}" "$before_target")"
         printf '%-20s %9s %9s %9s %9s %9s %9s %9s %9s %8s  %s\n' "$scenario ${unit[$scenario]}" "${med[ours]:--}" \
             "${med[nginx]:--}" "${med[lighttpd]:--}" "${med[h2o]:--}" "${med[ceiling]:--}" "${med[before]:--}" \
