@@ -484,6 +484,9 @@ for round in $(seq "$rounds"); do
             read -r value errors cpu note < <(measure "$peer" "$scenario")
             echo "$scenario $peer $round $value $errors $cpu ${note:-}" >>"$results"
             echo "round $round: $scenario $peer $value ${unit[$scenario]}${note:+ ($note)}$([ "$errors" -gt 0 ] && echo " ($errors errors)")"
+            # a peer that failed a run (h2o can stall for good under fair's pipelined flood) starts afresh for the
+            # next one, so that one failure does not count again in every later scenario
+            [ "$errors" -gt 0 ] && start_peer "$peer"
         done
     done
 done
