@@ -294,14 +294,22 @@ static void on_stop_signal(int sig)
     stop_requested = sig;
 }
 
+/* Prints a message that ends the program (formatted, "server: " and newline included) and exits with status. */
+_Noreturn static void fail(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    exit(status);
+}
+
 /* Returns monotonic milliseconds, for deadlines that wall-clock jumps cannot move. */
 static long long clock_ms(void)
 {
     struct timespec ts;
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0) {
-        fprintf(stderr, "server: clock_gettime: %s\n", strerror(errno));
-        exit(1);
-    }
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+        fail(1, "server: clock_gettime: %s\n", strerror(errno));
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -2246,17 +2254,16 @@ static int server_run(struct server *s, const sigset_t *wait_mask)
 static void listen_failed(const char *addr, const char *port, int err)
 {
     if (err == EADDRINUSE)
-        fprintf(stderr, "server: port %s on %s is already in use (by another server, or an earlier run); choose "
-                        "another with -p PORT, or -p 0 for any free port\n", port, addr);
+        fail(2, "server: port %s on %s is already in use (by another server, or an earlier run); choose "
+                "another with -p PORT, or -p 0 for any free port\n", port, addr);
     else if ((err == EACCES || err == EPERM) && atoi(port) > 0 && atoi(port) < 1024)
-        fprintf(stderr, "server: port %s is privileged (below 1024) and this user may not bind it; use a port "
-                        "above 1024, such as -p 8080\n", port);
+        fail(2, "server: port %s is privileged (below 1024) and this user may not bind it; use a port "
+                "above 1024, such as -p 8080\n", port);
     else if (err == EADDRNOTAVAIL)
-        fprintf(stderr, "server: %s is not an address of this machine; use -b 127.0.0.1 for this machine only, "
-                        "or -b 0.0.0.0 to share on the network\n", addr);
+        fail(2, "server: %s is not an address of this machine; use -b 127.0.0.1 for this machine only, "
+                "or -b 0.0.0.0 to share on the network\n", addr);
     else
-        fprintf(stderr, "server: cannot listen on %s port %s: %s\n", addr, port, strerror(err));
-    exit(2);
+        fail(2, "server: cannot listen on %s port %s: %s\n", addr, port, strerror(err));
 }
 
 /* Opens the listening socket on addr:port through getaddrinfo and says where it is; exits with 2 when it cannot. */
@@ -2266,11 +2273,8 @@ static int listen_on(const char *addr, const char *port, struct sockaddr_storage
     struct addrinfo *list, *ai;
     socklen_t len = sizeof *sa;
     int fd = -1, one = 1, err = getaddrinfo(addr, port, &hints, &list);
-    if (err != 0) {
-        fprintf(stderr, "server: -b %s: %s; give a numeric address such as 127.0.0.1 or ::1\n", addr,
-                gai_strerror(err));
-        exit(2);
-    }
+    if (err != 0)
+        fail(2, "server: -b %s: %s; give a numeric address such as 127.0.0.1 or ::1\n", addr, gai_strerror(err));
     for (ai = list; ai != NULL; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
         if (fd < 0)
@@ -2291,10 +2295,8 @@ static int listen_on(const char *addr, const char *port, struct sockaddr_storage
     if (fd < 0)
         listen_failed(addr, port, err ? err : errno);
     if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
-        getsockname(fd, (struct sockaddr *)sa, &len) < 0) {
-        fprintf(stderr, "server: listening socket: %s\n", strerror(errno));
-        exit(1);
-    }
+        getsockname(fd, (struct sockaddr *)sa, &len) < 0)
+        fail(1, "server: listening socket: %s\n", strerror(errno));
     return fd;
 }
 
@@ -2434,20 +2436,16 @@ static void server_fit_descriptors(struct server *s, int cap_given)
     long fit = soft > reserve ? (soft - reserve) - (soft - reserve) / FILE_SHARE : 0;
     long settable_room = (long)SET_CAPACITY - settable - TRANSIENT_FDS;
     s->files_above = soft > SET_CAPACITY; /* files can leave the numbers a set holds to sockets */
-    if (settable_room < 1) {
-        fprintf(stderr, "server: no descriptor below FD_SETSIZE (%d) is free for connections: %d are open at start; "
-                        "close inherited descriptors, or use the default build\n", FD_SETSIZE, settable);
-        exit(1);
-    }
+    if (settable_room < 1)
+        fail(1, "server: no descriptor below FD_SETSIZE (%d) is free for connections: %d are open at start; "
+                "close inherited descriptors, or use the default build\n", FD_SETSIZE, settable);
     if (fit < 1 && soft - (reserve - TRANSIENT_FDS) >= 2)
         fit = 1; /* a socket and a file: one connection at a time, rather than none */
     if (fit > settable_room)
         fit = settable_room;
-    if (fit < 1) {
-        fprintf(stderr, "server: the descriptor limit (%ld) leaves no room for connections: %ld are open at start; "
-                        "raise it with ulimit -n\n", soft, reserve - TRANSIENT_FDS);
-        exit(1);
-    }
+    if (fit < 1)
+        fail(1, "server: the descriptor limit (%ld) leaves no room for connections: %ld are open at start; "
+                "raise it with ulimit -n\n", soft, reserve - TRANSIENT_FDS);
     if (!cap_given && fit < SMALL_CAP)
         fprintf(stderr, "server: the descriptor limit (%ld) holds only %ld connection(s) at once; raise it with "
                         "ulimit -n\n", soft, fit);
@@ -2684,25 +2682,18 @@ static void server_load_users(struct server *s, const struct settings *set)
     const char *file = set->users_file;
     struct blob *b = read_named_file(file, USERS_FILE_MAX);
     size_t line = 0;
-    if (b == NULL) {
-        fprintf(stderr, errno == EINVAL ? "server: -a %s is not a regular file of at most " NUMBER_TEXT(USERS_FILE_MAX)
-                                          " bytes (%s); give a file of user:password lines\n"
-                                        : "server: -a %s: %s; give a file of user:password lines\n", file,
-                strerror(errno));
-        exit(2);
-    }
+    if (b == NULL)
+        fail(2, errno == EINVAL ? "server: -a %s is not a regular file of at most " NUMBER_TEXT(USERS_FILE_MAX)
+                                  " bytes (%s); give a file of user:password lines\n"
+                                : "server: -a %s: %s; give a file of user:password lines\n", file, strerror(errno));
     struct stat st;
     if (stat(file, &st) == 0 && (st.st_mode & S_IROTH))
         fprintf(stderr, "server: warning: -a %s can be read by every user of this machine; chmod 600 %s\n", file, file);
     s->users_text = b->data;
-    if (memchr(b->data, '\0', b->len) != NULL) {
-        fprintf(stderr, "server: -a %s holds a NUL byte; it must be a text file of user:password lines\n", file);
-        exit(2);
-    }
-    if ((s->user = malloc((b->len / 2 + 1) * sizeof *s->user)) == NULL) {
-        fprintf(stderr, "server: -a %s: %s\n", file, strerror(errno));
-        exit(1);
-    }
+    if (memchr(b->data, '\0', b->len) != NULL)
+        fail(2, "server: -a %s holds a NUL byte; it must be a text file of user:password lines\n", file);
+    if ((s->user = malloc((b->len / 2 + 1) * sizeof *s->user)) == NULL)
+        fail(1, "server: -a %s: %s\n", file, strerror(errno));
     char *text = b->data + (b->len >= 3 && memcmp(b->data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0); /* a byte-order mark */
     free(b);
     for (char *p = text, *end; *p != '\0'; p = end) {
@@ -2715,17 +2706,13 @@ static void server_load_users(struct server *s, const struct settings *set)
             p[--len] = '\0';
         if (len == 0 || p[0] == '#')
             continue;
-        if (memchr(p, ':', len) == NULL || p[0] == ':' || len >= HTTP_CREDENTIALS_MAX) {
-            fprintf(stderr, "server: -a %s line %zu: %s; each line is user:password\n", file, line,
-                    len >= HTTP_CREDENTIALS_MAX ? "too long" : "no user name and colon");
-            exit(2);
-        }
+        if (memchr(p, ':', len) == NULL || p[0] == ':' || len >= HTTP_CREDENTIALS_MAX)
+            fail(2, "server: -a %s line %zu: %s; each line is user:password\n", file, line,
+                 len >= HTTP_CREDENTIALS_MAX ? "too long" : "no user name and colon");
         s->user[s->user_count++] = (struct secret){ p, len };
     }
-    if (s->user_count == 0) {
-        fprintf(stderr, "server: -a %s holds no user:password line; add one\n", file);
-        exit(2);
-    }
+    if (s->user_count == 0)
+        fail(2, "server: -a %s holds no user:password line; add one\n", file);
 }
 
 /*
@@ -2743,42 +2730,31 @@ static int server_drop_root(const struct settings *set)
     }
     errno = 0;
     struct passwd *pw = getpwnam(set->user);
-    if (pw == NULL) {
-        fprintf(stderr, "server: started as root, but cannot serve as user '%s': %s; name another with -u USER\n",
-                set->user, errno != 0 ? strerror(errno) : "no such user");
-        exit(2);
-    }
+    if (pw == NULL)
+        fail(2, "server: started as root, but cannot serve as user '%s': %s; name another with -u USER\n",
+             set->user, errno != 0 ? strerror(errno) : "no such user");
     if (pw->pw_uid == 0) {
         fprintf(stderr, "server: warning: serving as root (-u %s): any file root can read can be served\n", set->user);
         return 0;
     }
     uid_t uid = pw->pw_uid;
     gid_t gid = pw->pw_gid, groups[256];
-    if (gid == 0) {
-        fprintf(stderr, "server: user '%s' has root's group (gid 0); choose another with -u USER\n", set->user);
-        exit(2);
-    }
+    if (gid == 0)
+        fail(2, "server: user '%s' has root's group (gid 0); choose another with -u USER\n", set->user);
 #ifdef USE_SETGROUPS
     int own_groups = 1; /* the user's supplementary groups, as a login gives them */
-    if (initgroups(pw->pw_name, gid) < 0) {
-        fprintf(stderr, "server: initgroups: %s; not serving as root\n", strerror(errno));
-        exit(1);
-    }
+    if (initgroups(pw->pw_name, gid) < 0)
+        fail(1, "server: initgroups: %s; not serving as root\n", strerror(errno));
 #else
     int own_groups = 0; /* root's supplementary groups cannot be dropped: there must be none but gid */
 #endif
-    if (setgid(gid) < 0 || setuid(uid) < 0) {
-        fprintf(stderr, "server: cannot become user '%s': %s; not serving as root\n", set->user, strerror(errno));
-        exit(1);
-    }
+    if (setgid(gid) < 0 || setuid(uid) < 0)
+        fail(1, "server: cannot become user '%s': %s; not serving as root\n", set->user, strerror(errno));
     int count = getgroups(sizeof groups / sizeof groups[0], groups), kept_root_group = count < 0;
     for (int i = 0; i < count; i++)
         kept_root_group |= groups[i] == 0 || (!own_groups && groups[i] != gid);
-    if (setuid(0) == 0 || geteuid() == 0 || getegid() != gid || kept_root_group) {
-        fprintf(stderr, "server: root's rights or groups are still held after becoming '%s'; not serving as root\n",
-                set->user);
-        exit(1);
-    }
+    if (setuid(0) == 0 || geteuid() == 0 || getegid() != gid || kept_root_group)
+        fail(1, "server: root's rights or groups are still held after becoming '%s'; not serving as root\n", set->user);
     fprintf(stderr, "server: started as root; serving as user '%s' (uid %ld)\n", set->user, (long)uid);
     return 1;
 }
@@ -2796,10 +2772,9 @@ static void server_check_root(const struct server *s, const struct settings *set
             close(fd);
         return;
     }
-    fprintf(stderr, "server: cannot serve %s as this user: %s; let it in (chmod a+x %s, and a+r for what it "
-                    "shares)%s\n", set->root, strerror(errno), set->root,
-            s->dropped_root ? ", or serve as a user who may read it with -u USER" : "");
-    exit(2);
+    fail(2, "server: cannot serve %s as this user: %s; let it in (chmod a+x %s, and a+r for what it "
+            "shares)%s\n", set->root, strerror(errno), set->root,
+         s->dropped_root ? ", or serve as a user who may read it with -u USER" : "");
 }
 
 /*
@@ -2822,17 +2797,14 @@ static void server_open_root(struct server *s, const struct settings *set)
     if (s->root_fd >= 0)
         return;
     if (!set->root_given)
-        fprintf(stderr, "server: cannot serve %s: %s; name the folder to serve: %s DIR\n", root, strerror(errno),
-                set->program);
+        fail(2, "server: cannot serve %s: %s; name the folder to serve: %s DIR\n", root, strerror(errno), set->program);
     else if (errno == ENOENT || errno == ENOTDIR)
-        fprintf(stderr, "server: cannot serve %s: %s; check the name, or name another folder or file\n", root,
-                strerror(errno));
+        fail(2, "server: cannot serve %s: %s; check the name, or name another folder or file\n", root, strerror(errno));
     else if (errno == EACCES)
-        fprintf(stderr, "server: cannot serve %s: %s; let this user in (chmod a+rx %s), or name another folder\n",
-                root, strerror(errno), root);
+        fail(2, "server: cannot serve %s: %s; let this user in (chmod a+rx %s), or name another folder\n",
+             root, strerror(errno), root);
     else
-        fprintf(stderr, "server: cannot serve %s: %s\n", root, strerror(errno));
-    exit(2);
+        fail(2, "server: cannot serve %s: %s\n", root, strerror(errno));
 }
 
 /*
@@ -2868,10 +2840,8 @@ static void server_signals(sigset_t *wait_mask)
     ok = ok && sigprocmask(SIG_BLOCK, &stop_set, wait_mask) == 0;
     for (size_t i = 0; ok && i < sizeof stop_signals / sizeof stop_signals[0]; i++)
         sigdelset(wait_mask, stop_signals[i]);
-    if (!ok) {
-        fprintf(stderr, "server: signals: %s\n", strerror(errno));
-        exit(1);
-    }
+    if (!ok)
+        fail(1, "server: signals: %s\n", strerror(errno));
 }
 
 /*
