@@ -2300,13 +2300,14 @@ static int listen_on(const char *addr, const char *port, struct sockaddr_storage
     return fd;
 }
 
-/* Writes "http://ADDR:PORT/" for a socket address (IPv6 in brackets) into out; returns 0 when it cannot. */
-static int addr_url(const struct sockaddr *sa, socklen_t len, char *out, size_t cap)
+/* Writes "http://ADDR:PORT/" for an address (IPv6 in brackets) and a port into out; returns 0 when it cannot. */
+static int addr_url(const struct sockaddr *sa, const char *port, char *out, size_t cap)
 {
-    char host[ADDR_TEXT_MAX], serv[PORT_TEXT_MAX];
-    if (getnameinfo(sa, len, host, sizeof host, serv, sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+    char host[ADDR_TEXT_MAX];
+    socklen_t len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    if (getnameinfo(sa, len, host, sizeof host, NULL, 0, NI_NUMERICHOST) != 0)
         return 0;
-    snprintf(out, cap, sa->sa_family == AF_INET6 ? "http://[%s]:%s/" : "http://%s:%s/", host, serv);
+    snprintf(out, cap, sa->sa_family == AF_INET6 ? "http://[%s]:%s/" : "http://%s:%s/", host, port);
     return 1;
 }
 
@@ -2323,34 +2324,19 @@ static int addr_is_wildcard(const struct sockaddr *sa)
  * open one: every interface's IPv4 address (and IPv6, bound to ::), link-local ones left out, since
  * browsers cannot open them. Without getifaddrs, the host name stands in.
  */
-static void server_announce_interfaces(struct http_buf *b, const struct sockaddr_storage *bound, int takes_ipv4)
+static void server_announce_interfaces(struct http_buf *b, const char *port, int takes_ipv4, int takes_ipv6)
 {
-    unsigned short port = bound->ss_family == AF_INET ? ((const struct sockaddr_in *)(const void *)bound)->sin_port
-                                                      : ((const struct sockaddr_in6 *)(const void *)bound)->sin6_port;
 #ifdef USE_GETIFADDRS
     char url[ADDR_TEXT_MAX + PORT_TEXT_MAX + 16];
     struct ifaddrs *list;
     if (getifaddrs(&list) == 0) {
         for (int loopback = 1; loopback >= 0; loopback--) /* this machine's address first */
             for (struct ifaddrs *i = list; i != NULL; i = i->ifa_next) {
-                struct sockaddr_storage sa;
-                if (i->ifa_addr == NULL || !(i->ifa_flags & IFF_UP) ||
-                    (i->ifa_addr->sa_family == AF_INET ? !takes_ipv4 :
-                     i->ifa_addr->sa_family != AF_INET6 || bound->ss_family != AF_INET6))
-                    continue;
-                socklen_t len = i->ifa_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-                                                                  : sizeof(struct sockaddr_in6);
-                memcpy(&sa, i->ifa_addr, len);
-                if (sa.ss_family == AF_INET) {
-                    ((struct sockaddr_in *)(void *)&sa)->sin_port = port;
-                } else {
-                    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)(void *)&sa;
-                    if (IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr))
-                        continue;
-                    a6->sin6_port = port;
-                }
-                if (addr_is_loopback((struct sockaddr *)&sa) == loopback &&
-                    addr_url((struct sockaddr *)&sa, len, url, sizeof url))
+                const struct sockaddr *sa = i->ifa_addr;
+                if (sa != NULL && (i->ifa_flags & IFF_UP) && addr_is_loopback(sa) == loopback &&
+                    (sa->sa_family == AF_INET ? takes_ipv4 : sa->sa_family == AF_INET6 && takes_ipv6 &&
+                     !IN6_IS_ADDR_LINKLOCAL(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr)) &&
+                    addr_url(sa, port, url, sizeof url))
                     http_buf_printf(b, "  %s\n", url);
             }
         freeifaddrs(list);
@@ -2360,9 +2346,10 @@ static void server_announce_interfaces(struct http_buf *b, const struct sockaddr
 #endif
     char host[256];
     (void)takes_ipv4; /* the host name stands for every address the machine has */
+    (void)takes_ipv6;
     if (gethostname(host, sizeof host) == 0) {
         host[sizeof host - 1] = '\0';
-        http_buf_printf(b, "  http://%s:%u/\n", host, (unsigned)ntohs(port));
+        http_buf_printf(b, "  http://%s:%s/\n", host, port);
     }
 }
 
@@ -2372,19 +2359,21 @@ static void server_announce_interfaces(struct http_buf *b, const struct sockaddr
  */
 static void server_announce(struct server *s, const char *root, const struct sockaddr_storage *bound)
 {
-    char url[ADDR_TEXT_MAX + PORT_TEXT_MAX + 16] = "http://?/";
-    socklen_t len = bound->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    const struct sockaddr *sa = (const struct sockaddr *)bound;
+    char url[ADDR_TEXT_MAX + PORT_TEXT_MAX + 16] = "http://?/", port[PORT_TEXT_MAX];
     struct http_buf b = output_space(&s->log, 0);
-    addr_url((const struct sockaddr *)bound, len, url, sizeof url);
-    http_buf_printf(&b, "Serving %s on %s\n", root, url);
     int v6only = 0;
     socklen_t optlen = sizeof v6only;
-    if (bound->ss_family == AF_INET6 &&
-        getsockopt(s->listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &optlen) < 0)
+    snprintf(port, sizeof port, "%u", (unsigned)ntohs(sa->sa_family == AF_INET
+                                                      ? ((const struct sockaddr_in *)(const void *)sa)->sin_port
+                                                      : ((const struct sockaddr_in6 *)(const void *)sa)->sin6_port));
+    addr_url(sa, port, url, sizeof url);
+    http_buf_printf(&b, "Serving %s on %s\n", root, url);
+    if (sa->sa_family == AF_INET6 && getsockopt(s->listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &optlen) < 0)
         v6only = 1;
-    if (addr_is_wildcard((const struct sockaddr *)bound))
-        server_announce_interfaces(&b, bound, !v6only);
-    else if (addr_is_loopback((const struct sockaddr *)bound))
+    if (addr_is_wildcard(sa))
+        server_announce_interfaces(&b, port, !v6only, sa->sa_family == AF_INET6);
+    else if (addr_is_loopback(sa))
         http_buf_printf(&b, "  Only this machine can connect; -b 0.0.0.0 shares it on your network.\n");
     output_commit(&s->log, &b);
     output_flush(&s->log);
