@@ -2017,19 +2017,6 @@ static void server_expire(struct server *s)
     server_expire_listings(s);
 }
 
-/* Returns the nearest connection deadline (monotonic ms), or -1 when no connection is open. */
-static long long server_next_deadline(const struct server *s)
-{
-    long long next = -1;
-    for (int state = CONN_IDLE; state < CONN_STATES; state++) {
-        const struct queue *q = &s->queue[state];
-        long long at = q->head != NULL ? q->head->since + state_limit(s, (enum conn_state)state) : -1;
-        if (at >= 0 && (next < 0 || at < next))
-            next = at;
-    }
-    return next;
-}
-
 /* Answers a client whose socket cannot be watched with a best-effort 503, then closes it. */
 static void server_refuse(struct server *s, int fd)
 {
@@ -2111,7 +2098,10 @@ static long long earliest(long long a, long long b)
 static long long server_wait_ms(const struct server *s, int full, int accepting)
 {
     const struct conn *idle = s->queue[CONN_IDLE].head;
-    long long next = server_next_deadline(s);
+    long long next = -1;
+    for (int state = CONN_IDLE; state < CONN_STATES; state++) /* each queue's head is its nearest deadline */
+        if (s->queue[state].head != NULL)
+            next = earliest(next, s->queue[state].head->since + state_limit(s, (enum conn_state)state));
     if (!full)
         next = earliest(next, s->full_round + FULL_ROUND_MS);
     if (s->spare_buffers > 0)
@@ -2379,19 +2369,6 @@ static void server_announce(struct server *s, const char *root, const struct soc
     output_flush(&s->log);
 }
 
-/* Counts the descriptors open below limit (inherited ones, the root, the listener), and those a set could hold. */
-static int count_open_descriptors(long limit, int *settable)
-{
-    int open = 0;
-    *settable = 0;
-    for (int fd = 0; fd < limit && fd < FD_PROBE_MAX; fd++)
-        if (fcntl(fd, F_GETFD) >= 0) {
-            open++;
-            *settable += fd < SET_CAPACITY;
-        }
-    return open;
-}
-
 /*
  * Sets the connection cap from the descriptor limit. Each connection holds its socket, and one more
  * descriptor while it sends a file from disk; 1/FILE_SHARE of what is left after the descriptors open at
@@ -2411,7 +2388,12 @@ static void server_fit_descriptors(struct server *s, int cap_given)
     }
     long soft = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX ? INT_MAX : (long)rl.rlim_cur;
     long hard = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > INT_MAX ? INT_MAX : (long)rl.rlim_max;
-    long reserve = count_open_descriptors(soft, &settable) + TRANSIENT_FDS;
+    long reserve = TRANSIENT_FDS;
+    for (int fd = 0; fd < soft && fd < FD_PROBE_MAX; fd++) /* inherited ones, the root, the listener */
+        if (fcntl(fd, F_GETFD) >= 0) {
+            reserve++;
+            settable += fd < SET_CAPACITY; /* those a set could hold */
+        }
     long wanted = cap_given ? reserve + s->max_conns + (s->max_conns + FILE_SHARE - 2) / (FILE_SHARE - 1) : hard;
     if (wanted > hard)
         wanted = hard;
