@@ -116,10 +116,9 @@ struct name_block {
 };
 
 /*
- * A folder's listing, built a bounded step per turn: entries are read LISTING_READ_STEP at a time, each
- * run sorted as it comes, then the runs merged through a heap as rows are written. Requests for the same
- * folder in the same order share it while it builds or is fresh; a rebuild that comes out the same as a
- * page still being sent shares that page, so slow readers hold one copy however often it is rebuilt.
+ * A folder's listing, built a bounded step per turn: runs of LISTING_READ_STEP entries sorted as they are read,
+ * then merged through a heap as rows are written. Requests for one folder in one order share it while it builds
+ * or is fresh; a rebuild that matches a page still being sent shares that page, so slow readers hold one copy.
  */
 struct listing {
     struct listing *next;       /* in the server's list of live listings */
@@ -211,10 +210,9 @@ struct output {
 };
 
 /*
- * A small file kept in memory, with every representation a client may get and what http_decide needs to
- * know of them. It is checked by one stat of each name in the first round that uses it: requests within
- * a round are simultaneous, so that is as fresh as reading it. File times come from a coarse clock, so
- * only files unchanged for CACHE_SETTLE seconds are kept: a later change shows in the change time.
+ * A small file kept in memory: every representation a client may get, described for http_decide. It is checked
+ * by one stat per name in the first round that uses it (a round's requests are simultaneous). File times come
+ * from a coarse clock, so only files unchanged for CACHE_SETTLE seconds are kept: a later change shows in ctime.
  */
 struct cached {
     char path[CACHE_PATH_MAX];
@@ -452,10 +450,7 @@ static void output_commit(struct output *q, const struct http_buf *b)
         q->len += b->len;
 }
 
-/*
- * Writes what the queue holds as far as its descriptor takes it without blocking. A descriptor that
- * refuses it (a full disk, EIO, a reader gone) loses what is queued: counted, and said once on stderr.
- */
+/* Writes the queue as far as its descriptor takes it without blocking; one that refuses it loses the lines, counted. */
 static void output_flush(struct output *q)
 {
     size_t done = 0;
@@ -492,9 +487,8 @@ static struct http_buf output_space(struct output *q, size_t need)
 }
 
 /*
- * Sets up a queue on fd so that a stalled reader cannot stop the loop: a terminal is opened again on a
- * descriptor of its own, made non-blocking (Ctrl-S, or an ssh session that stalls, then only fills the
- * queue); a pipe or socket is made non-blocking, its flags restored at exit. A file is written as it is.
+ * Sets up a queue on fd so that a stalled reader (Ctrl-S, a stalled ssh session) only fills it: a terminal is
+ * reopened on a non-blocking descriptor of its own, a pipe or socket made non-blocking until exit, a file kept.
  */
 static void output_open(struct output *q, int fd, const char *name, struct output *report)
 {
@@ -532,9 +526,8 @@ static void output_drain(struct output *q, long long deadline)
 }
 
 /*
- * Counts what is still queued as dropped, and gives the descriptor back as it was found. Two queues on
- * one pipe share its flags: they are closed in the reverse order of opening, so the saved flags from
- * before the server touched them are the ones left.
+ * Counts what is still queued as dropped and restores the descriptor's flags. Two queues on one pipe share
+ * them: closed in the reverse order of opening, the flags saved before the server touched them are left.
  */
 static void output_close(struct output *q)
 {
@@ -662,10 +655,8 @@ static void server_trim_pool(struct server *s, int now)
 }
 
 /*
- * Makes the connection table, the sets and the pending list hold descriptor fd, doubling them as needed: a
- * slot costs a pointer, two ints and a few bits, and a connection's memory is allocated when it opens, so
- * memory follows the connections rather than the limit. 0: fd cannot be watched (no memory, or portable
- * build: fd at or above FD_SETSIZE).
+ * Makes the table, the sets and the pending list hold descriptor fd, doubling them: memory follows the connections,
+ * not the limit. 0: fd cannot be watched (no memory, or the portable build's fd at or above FD_SETSIZE).
  */
 static int server_fit_table(struct server *s, int fd)
 {
@@ -734,10 +725,7 @@ static void queue_link(struct server *s, struct conn *c)
     fdset_put(state_set(s, c->state), c->fd, 1);
 }
 
-/*
- * Moves c to another state: out of the old state's queue, into the tail of the new one's with a fresh
- * deadline, and into the read or write set the new state needs. Every state change goes through here.
- */
+/* Moves c to another state: to its queue's tail with a fresh deadline, in the set it needs. Every change comes here. */
 static void conn_enter(struct server *s, struct conn *c, enum conn_state state)
 {
     if (c->state != CONN_FREE)
@@ -800,10 +788,7 @@ static void conn_log(struct server *s, struct conn *c)
     output_commit(&s->log, &b);
 }
 
-/*
- * Closes a connection and empties its slot, logging a response it cut short. Its memory is freed at
- * the end of the round: the turn that closed it may still look at its state, which is CONN_FREE.
- */
+/* Closes c, logging a response it cut short; freed at the round's end, as its turn may still look at it (CONN_FREE). */
 static void conn_close(struct server *s, struct conn *c, const char *why)
 {
     trace(s, "  fd %d: closed (%s)", c->fd, why);
@@ -832,11 +817,9 @@ static void server_free_closed(struct server *s)
 }
 
 /*
- * Closes the longest-idle keep-alive connection to make room, as nginx does when connections run short.
- * An idle connection has nothing of a request in hand, so it is never one being answered. For a new
- * client only a parked one goes (quiet for PARK_AFTER_MS); for a file, any. A connection's next request
- * may have arrived unseen: a peek finds it, and the connection goes back to being watched instead (one
- * whose client has gone is closed). Returns 1 when a connection was closed.
+ * Closes the longest-idle keep-alive connection to make room, as nginx does: an idle one is never being answered.
+ * For a new client only a parked one goes; for a file, any. One whose next request came unseen (a peek finds it)
+ * is watched again instead. Returns 1 when a connection was closed.
  */
 static int server_reclaim(struct server *s, const char *why, int parked_only)
 {
@@ -855,10 +838,7 @@ static int server_reclaim(struct server *s, const char *why, int parked_only)
     return 0;
 }
 
-/*
- * Starts a fresh request on c, keeping any pipelined bytes that followed the last one: READING when some
- * are kept, else IDLE.
- */
+/* Starts a fresh request on c, keeping pipelined bytes that followed the last one: READING when some are, else IDLE. */
 static void conn_next_request(struct server *s, struct conn *c, size_t consumed)
 {
     c->in_len -= consumed;
@@ -924,10 +904,7 @@ static enum http_status status_from_errno(int err)
     }
 }
 
-/*
- * Says once per file on stderr why a request for path got 403, and what to change: the person running
- * the server sees what the client only sees as a refusal. Files already explained are remembered by hash.
- */
+/* Says once per file on stderr why path got 403 and what to change: the client only sees a refusal. */
 static void server_explain_403(struct server *s, const char *path, const char *why, const char *fix)
 {
     unsigned long h = 2166136261u;
@@ -955,11 +932,9 @@ static void server_explain_errno(struct server *s, const char *path, int err)
 }
 
 /*
- * Opens name under dir for reading, without side effects: a FIFO or device it names (refused after
- * fstat) can neither block the loop nor become the controlling terminal. When the process is out of
- * descriptors, it reclaims an idle keep-alive connection and tries once more, so a file request is
- * refused only when nothing can give way. The portable build moves the file above FD_SETSIZE, leaving
- * the numbers select() can watch to sockets.
+ * Opens name under dir for reading, without side effects: a FIFO or device can neither block the loop nor become
+ * the controlling terminal. Out of descriptors, it reclaims an idle keep-alive connection and tries once more. The
+ * portable build moves the file above FD_SETSIZE, leaving the numbers select() can watch to sockets.
  */
 static int server_open(struct server *s, int dir, const char *name)
 {
@@ -1048,10 +1023,7 @@ static void server_describe(struct server *s, const char *path, const struct sta
     }
 }
 
-/*
- * Reads up to max bytes of the regular file open on fd (stat st) into a new blob; NULL when it is larger,
- * cannot be read whole, or changed while read. One reader for the cache, the MIME table and the -a file.
- */
+/* Reads the regular file on fd (stat st), max bytes at most, into a blob; NULL if larger, short or changed midway. */
 static struct blob *read_small_file(int fd, const struct stat *st, size_t max)
 {
     size_t size = (size_t)st->st_size, have = 0;
@@ -1103,10 +1075,7 @@ static void cache_drop(struct cached *e)
     e->path[0] = '\0';
 }
 
-/*
- * Returns the kept file at path if it and its siblings are unchanged, else NULL; checked once a round. A
- * sibling cannot come or go without changing the folder, so the folder is looked at, not absent names.
- */
+/* Returns path's kept file if it is unchanged, else NULL; a sibling that comes or goes changes the folder's stat. */
 static struct cached *cache_find(struct server *s, const char *path)
 {
     struct cached *e = cache_lookup(s, path);
@@ -1129,9 +1098,8 @@ static struct cached *cache_find(struct server *s, const char *path)
 }
 
 /*
- * Keeps a small file with its description and the bytes of each representation a client may get, so a
- * hit needs no open: in an empty slot of its set, else the set's least recently used, so files in use stay.
- * Only files unchanged for CACHE_SETTLE seconds, siblings included, are kept. fd is the file, open.
+ * Keeps a small file (open on fd) and each representation a client may get, so a hit needs no open: in an empty
+ * slot of its set, else the least recently used. Only files and siblings unchanged for CACHE_SETTLE s are kept.
  */
 static struct cached *cache_put(struct server *s, const char *path, int fd, const struct http_found *f,
                                 const struct stat sib[HTTP_CODINGS], const struct stat *dir)
@@ -1406,10 +1374,7 @@ static void listing_step(struct server *s, struct listing *l)
     }
 }
 
-/*
- * Returns a reference to the listing of the folder open on fd (consumed) at path in order: the one being
- * built or still fresh when the folder is unchanged, else a new build. NULL without memory.
- */
+/* Returns the listing of the folder fd (consumed) in order: one building or fresh, else a new one; NULL: no memory. */
 static struct listing *listing_get(struct server *s, int fd, const struct stat *dir, const char *path,
                                    struct http_order order)
 {
@@ -1458,10 +1423,7 @@ struct source {
     char location[HTTP_LOCATION_MAX]; /* a redirect's target */
 };
 
-/*
- * Says whether the request carries the credentials of a user in the -a file. Every user is compared,
- * each in constant time, so the time taken says nothing about how close a guess came.
- */
+/* Says whether the request carries a user's credentials: all compared, each in constant time, so timing tells none. */
 static int conn_authorized(const struct server *s, const struct conn *c)
 {
     const struct http_span *f = &c->buf->req.field[HTTP_FIELD_AUTHORIZATION];
@@ -1485,9 +1447,8 @@ static void conn_find_file(struct server *s, struct http_found *f, struct source
 }
 
 /*
- * Finds what a directory open on fd (stat dir) at src->path (len bytes, its slash last) gives: its
- * index.html or index.htm, else its listing in the query's order. A GET waits for the listing as its
- * body, built or shared; HEAD and OPTIONS never build one.
+ * Finds what a directory open on fd (stat dir) at src->path (len bytes, slash last) gives: its index.html or
+ * index.htm, else its listing in the query's order, which a GET waits for as its body; HEAD and OPTIONS build none.
  */
 static void conn_find_directory(struct server *s, struct conn *c, struct http_found *f, struct source *src, int fd,
                                 const struct stat *dir, size_t len, const char *query, size_t query_len)
@@ -1523,10 +1484,7 @@ static void conn_find_directory(struct server *s, struct conn *c, struct http_fo
     f->status = c->body.listing != NULL ? HTTP_OK : HTTP_INTERNAL_ERROR;
 }
 
-/*
- * Finds what a clean path names: a file (kept in memory, or open), a directory's index or listing, or a
- * redirect that adds a directory's slash (the target's query after it); else the status to answer.
- */
+/* Finds what a clean path names: a file, a folder's index or listing, or a redirect adding its slash; else a status. */
 static void conn_find_path(struct server *s, struct conn *c, struct http_found *f, struct source *src,
                            const char *query, size_t query_len)
 {
@@ -1598,9 +1556,8 @@ static void conn_find_not_found_page(struct server *s, struct conn *c, struct ht
 }
 
 /*
- * Finds what the request names and describes it in f for http_decide: after the credentials, the target
- * (OPTIONS * is about the server as a whole), the status path, the one file served alone, dotfiles (404),
- * then the path itself; with -s a missing path gets the root's index, and a 404 gets 404.html.
+ * Finds what the request names and describes it in f for http_decide, checking in order: credentials, OPTIONS *,
+ * the status path, the one file served alone, dotfiles (404), the path; -s and 404.html follow a 404.
  */
 static void conn_find(struct server *s, struct conn *c, struct http_found *f, struct source *src)
 {
@@ -1637,10 +1594,7 @@ static void conn_find(struct server *s, struct conn *c, struct http_found *f, st
         conn_find_not_found_page(s, c, f);
 }
 
-/*
- * Takes the representation http_decide chose as c's body: from memory, the file already open, or its
- * sibling opened now; 0 when that sibling is no longer what was described (it changed meanwhile).
- */
+/* Takes the chosen representation as c's body: from memory, the open file or its sibling; 0 if that changed since. */
 static int conn_take(struct server *s, struct conn *c, const struct http_found *f, struct source *src,
                      enum http_coding coding)
 {
@@ -1670,9 +1624,8 @@ static int conn_take(struct server *s, struct conn *c, const struct http_found *
 }
 
 /*
- * Decides the reply from what was found, takes the chosen bytes as the body and writes the head into
- * out[]. A sibling that changed since it was described is left out and the reply decided again. A GET
- * that waits for a listing being built gets its head when the listing is done (conn_listing_done).
+ * Decides the reply, takes the chosen bytes as the body and writes the head into out[]; a sibling that changed
+ * since it was described is left out and the reply decided again. A GET waiting for a listing waits for its head.
  */
 static void conn_reply(struct server *s, struct conn *c, struct http_found *f, struct source *src)
 {
@@ -1765,11 +1718,10 @@ static int sent_all(int fd)
 #endif
 
 /*
- * Ends a response: logs it, then waits for the next request, or closes. Closing a socket with unread input
- * (or input arriving later, while some of it is still unsent) makes the kernel send a reset and drop what
- * it has not sent. So a client that asked to close is closed at once only when it has the whole response
- * and a read finds nothing more from it; any other close lingers: the sending side is shut down, and what
- * the client still sends is drained first.
+ * Ends a response: logs it, then waits for the next request, or closes. Closing with unread input (or input
+ * arriving while some of the response is unsent) makes the kernel send a reset and drop the rest; so a client
+ * that asked to close is closed at once only when it has everything and a read finds nothing more. Any other
+ * close lingers: the sending side is shut down and the client's input drained first.
  */
 static void conn_finish(struct server *s, struct conn *c)
 {
@@ -1800,10 +1752,7 @@ static int would_block(void)
     return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 }
 
-/*
- * Writes the head's rest (iov[0], maybe empty) and body bytes (iov[1]). With more set, Linux holds the
- * bytes back (MSG_MORE) to leave in one segment with what follows: a file's first bytes.
- */
+/* Writes the head's rest (iov[0], maybe empty) and body bytes (iov[1]); more: Linux holds them for what follows. */
 static ssize_t send_parts(int fd, struct iovec iov[2], int more)
 {
     int count = iov[1].iov_len > 0 ? 2 : 1;
@@ -1819,10 +1768,9 @@ static ssize_t send_parts(int fd, struct iovec iov[2], int more)
 }
 
 /*
- * Sends one step of the response, at most max bytes: the head's rest with the body's next bytes, from
- * memory, copied from the file (pread, then one write with the head, as h2o does), or with sendfile().
- * A file is copied for a client on this machine, where that is faster, and where a file system refuses
- * sendfile() (EINVAL, ENOSYS). Returns the bytes written, 0 when the file ended early, or -1.
+ * Sends at most max bytes: the head's rest with the body's next bytes, from memory, with sendfile(), or copied
+ * (pread, then one write with the head, as h2o does): for a client on this machine, where that is faster, and
+ * where a file system refuses sendfile(). Returns the bytes written, 0 when the file ended early, or -1.
  */
 static ssize_t conn_send_step(struct server *s, struct conn *c, size_t max)
 {
@@ -1853,10 +1801,7 @@ static ssize_t conn_send_step(struct server *s, struct conn *c, size_t max)
     return send_parts(c->fd, iov, 0);
 }
 
-/*
- * The sending turn: a response waiting for a listing builds it one step (then the turn is over); else the
- * head and body go out within the turn's budget. Returns 1 when the connection may go on this turn.
- */
+/* The sending turn: a step of an awaited listing (ending the turn), else sending within the budget; 1: it may go on. */
 static int conn_send_turn(struct server *s, struct conn *c, struct budget *b)
 {
     if (c->body.listing != NULL && c->body.blob == NULL) {
@@ -1893,10 +1838,9 @@ static int conn_send_turn(struct server *s, struct conn *c, struct budget *b)
 }
 
 /*
- * The reading turn: parses what is in hand and answers a whole request (or refuses a bad one); reads more
- * only when select() said bytes wait, or after a read that filled the room it had. Bytes that are not yet
- * a whole request make an idle connection READING before the turn moves on, so outside a turn IDLE always
- * means nothing in hand. Returns 1 when it may go on.
+ * The reading turn: answers a whole request in hand (or refuses a bad one); reads only when select() said bytes
+ * wait or the last read filled its room. Partial bytes make an idle connection READING before the turn moves on,
+ * so outside a turn IDLE always means nothing in hand. Returns 1 when it may go on.
  */
 static int conn_read_turn(struct server *s, struct conn *c, int *readable, struct budget *b)
 {
@@ -1961,9 +1905,8 @@ static int conn_drain_turn(struct server *s, struct conn *c, int *readable, stru
 }
 
 /*
- * Gives one connection its turn: runs its state's turn function until it must wait or has spent the
- * turn's budget (TURN_REQUESTS requests, SLICE_BYTES bytes, one step of a listing), so no client, however
- * fast, large or greedy, holds up the others. readable: select() reported bytes to read.
+ * Gives c its turn: its state's turn function runs until it must wait or has spent the budget (TURN_REQUESTS,
+ * SLICE_BYTES, one listing step), so no client holds up the others. readable: select() reported input.
  */
 static void conn_turn(struct server *s, struct conn *c, int readable)
 {
@@ -2002,10 +1945,7 @@ static void conn_expire(struct server *s, struct conn *c)
     }
 }
 
-/*
- * Expires every connection past its deadline. Each queue is oldest first, so only its head is looked
- * at; expiring moves a connection only to a later state's queue (a 408 being sent, closing) or closes it.
- */
+/* Expires connections past their deadline: queues are oldest first, and expiring only moves to a later state's. */
 static void server_expire(struct server *s)
 {
     for (int state = CONN_IDLE; state < CONN_STATES; state++) {
@@ -2039,10 +1979,9 @@ static int server_accepting(const struct server *s)
 }
 
 /*
- * Accepts waiting clients until accept() would block, ACCEPTS_PER_ROUND at most, and gives each its first
- * turn at once: its request has usually come with it, so it needs no round of its own. At the cap it
- * reclaims one idle keep-alive connection for the client select() reported, and otherwise leaves the rest
- * in the backlog. A socket that cannot be watched gets the round's one 503, and ends accepting for this round.
+ * Accepts clients until accept() would block, ACCEPTS_PER_ROUND at most, giving each its first turn at once (its
+ * request usually came with it). At the cap it reclaims one idle connection for the client select() reported; a
+ * socket that cannot be watched gets a 503 and ends accepting for this round.
  */
 static void server_accept(struct server *s)
 {
@@ -2091,9 +2030,8 @@ static long long earliest(long long a, long long b)
 }
 
 /*
- * Returns how long this round may wait in select(), in ms (-1: until a descriptor is ready): until the
- * nearest connection deadline, the next full round, the pool's trim, the moment the longest-idle
- * connection can be reclaimed for a client waiting at the cap, or the end of an accept pause.
+ * Returns how long select() may wait, in ms (-1: no limit): until the nearest deadline, the next full round, the
+ * pool's trim, an idle connection reclaimable for a client waiting at the cap, or the end of an accept pause.
  */
 static long long server_wait_ms(const struct server *s, int full, int accepting)
 {
@@ -2123,11 +2061,9 @@ struct wait {
 };
 
 /*
- * Fills this round's sets from the master sets, which are kept up to date as connections change state:
- * the parked connections too in a full round, the listener while accepting, stdout or stderr while a log
- * waits for its reader. select() costs time for every descriptor it watches, so connections waiting to
- * read that have been quiet for PARK_AFTER_MS are parked: while others are busy, a round leaves them out,
- * and a full round that watches them too comes every FULL_ROUND_MS. With nothing busy, every round is full.
+ * Fills this round's sets from the master sets: parked connections too in a full round, the listener while
+ * accepting, stdout or stderr while a log waits. select() costs time per watched descriptor, so connections quiet
+ * for PARK_AFTER_MS are parked: left out while others are busy, watched in a full round every FULL_ROUND_MS.
  */
 static struct wait server_fill_sets(struct server *s)
 {
@@ -2163,9 +2099,8 @@ static struct wait server_fill_sets(struct server *s)
 }
 
 /*
- * Writes the round's line of the teaching trace: what select() said, and the connections in each state.
- * With -v it waits for the round's first event (and rounds with nothing ready and nothing done are only
- * counted); with -vv every round is shown.
+ * Writes the round's trace line: what select() said, and the connections in each state. With -v it waits for the
+ * round's first event (quiet rounds are only counted); with -vv every round is shown.
  */
 static void trace_round(struct server *s, int ready, int left_out)
 {
@@ -2211,9 +2146,8 @@ static void server_serve(struct server *s, int end)
 }
 
 /*
- * The one select() loop, as the workshop draws it: fill the sets, wait until a descriptor is ready (or
- * the nearest deadline), accept new clients, give each ready connection one bounded turn, expire those
- * past their deadline; then write the round's trace and log. It ends at a stop signal.
+ * The one select() loop, as the workshop draws it: fill the sets, wait, accept, give each ready connection one
+ * bounded turn, expire those past their deadline; then write the round's trace and log. A stop signal ends it.
  */
 static int server_run(struct server *s, const sigset_t *wait_mask)
 {
@@ -2310,9 +2244,8 @@ static int addr_is_wildcard(const struct sockaddr *sa)
 }
 
 /*
- * Writes one line per address a wildcard bind can be reached at, so a phone on the same network can
- * open one: every interface's IPv4 address (and IPv6, bound to ::), link-local ones left out, since
- * browsers cannot open them. Without getifaddrs, the host name stands in.
+ * Writes a line per address a wildcard bind answers at, so a phone on the network can open one; link-local IPv6
+ * is left out, as browsers cannot open it. Without getifaddrs, the host name stands in.
  */
 static void server_announce_interfaces(struct http_buf *b, const char *port, int takes_ipv4, int takes_ipv6)
 {
@@ -2343,10 +2276,7 @@ static void server_announce_interfaces(struct http_buf *b, const char *port, int
     }
 }
 
-/*
- * Prints the startup lines: "Serving ROOT on URL" first (tests and scripts read the port from it), then
- * every URL a wildcard bind answers at, or, bound to loopback, that only this machine can connect.
- */
+/* Prints "Serving ROOT on URL" (scripts read the port from it), then a wildcard bind's URLs, or a loopback note. */
 static void server_announce(struct server *s, const char *root, const struct sockaddr_storage *bound)
 {
     const struct sockaddr *sa = (const struct sockaddr *)bound;
@@ -2370,11 +2300,9 @@ static void server_announce(struct server *s, const char *root, const struct soc
 }
 
 /*
- * Sets the connection cap from the descriptor limit. Each connection holds its socket, and one more
- * descriptor while it sends a file from disk; 1/FILE_SHARE of what is left after the descriptors open at
- * start (inherited ones included) is kept for those files. The soft limit is raised towards the hard one
- * as far as the cap needs: without -c, all the way. Every socket must also fit in a descriptor set: the
- * portable build's fd_set holds descriptors below FD_SETSIZE only, and then files move above it.
+ * Sets the connection cap from the descriptor limit: a connection holds its socket, and a file while it sends one,
+ * so 1/FILE_SHARE of what the descriptors open at start leave is kept for files. The soft limit is raised as far
+ * as the cap needs (without -c, to the hard one). The portable build's sockets must also be below FD_SETSIZE.
  */
 static void server_fit_descriptors(struct server *s, int cap_given)
 {
@@ -2600,9 +2528,8 @@ static const struct option_spec *option_find(char letter, const char *name, size
 }
 
 /*
- * Reads the command line: short options (clustered, "-qv", with a value joined or next, "-p0" or
- * "-p 0"), long ones ("--port 0" or "--port=0"), and one DIR or FILE anywhere, "--" ending the options.
- * getopt_long is not POSIX, so this small table does both. Any mistake exits with 2.
+ * Reads the command line: short options ("-qv", "-p0", "-p 0"), long ones ("--port 0", "--port=0") and one DIR or
+ * FILE, "--" ending the options; getopt_long is not POSIX. Any mistake exits with 2.
  */
 static void options_parse(struct server *s, struct settings *set, int argc, char **argv)
 {
@@ -2644,10 +2571,7 @@ static void options_parse(struct server *s, struct settings *set, int argc, char
     }
 }
 
-/*
- * Reads the -a file: one "user:password" per line; empty lines and lines starting with '#' are skipped.
- * Read once at start, before any privilege is dropped, so the file can stay readable by root alone.
- */
+/* Reads the -a file's user:password lines ('#' lines skipped) before root is dropped, so it may be root's alone. */
 static void server_load_users(struct server *s, const struct settings *set)
 {
     const char *file = set->users_file;
@@ -2687,10 +2611,8 @@ static void server_load_users(struct server *s, const struct settings *set)
 }
 
 /*
- * Started as root, gives root up for good before any client is served: supplementary groups, then the
- * group, then the user, each checked, and then checked again by trying to get root back. Any failure
- * ends the program, so it never serves as root by accident; -u root keeps root, and says so. Returns
- * whether it changed user.
+ * Started as root, gives root up for good before serving: groups, group, then user, each checked, and checked again
+ * by trying to get root back; any failure exits. -u root keeps root, and says so. Returns 1 if it changed user.
  */
 static int server_drop_root(const struct settings *set)
 {
@@ -2730,10 +2652,7 @@ static int server_drop_root(const struct settings *set)
     return 1;
 }
 
-/*
- * Exits with 2 when the user the server now runs as cannot search the root (or read the one file), since
- * every request would get 403. Searching is all serving a folder needs: a root of mode 711 works.
- */
+/* Exits with 2 when this user cannot search the root (mode 711 is enough) or read the one file: all would get 403. */
 static void server_check_root(const struct server *s, const struct settings *set)
 {
     struct stat st;
@@ -2749,9 +2668,8 @@ static void server_check_root(const struct server *s, const struct settings *set
 }
 
 /*
- * Opens what to serve: a folder, or one file, whose folder becomes the root while only the file is served.
- * When it cannot, exits with 2 and a hint that fits: a folder named on the command line that cannot be
- * opened is not a folder left unnamed.
+ * Opens what to serve: a folder, or one file whose folder becomes the root; else exits with 2 and a fitting hint
+ * (a folder named on the command line is not one left unnamed).
  */
 static void server_open_root(struct server *s, const struct settings *set)
 {
@@ -2778,10 +2696,7 @@ static void server_open_root(struct server *s, const struct settings *set)
         fail(2, "server: cannot serve %s: %s\n", root, strerror(errno));
 }
 
-/*
- * Opens /dev/null on any of descriptors 0 to 2 that is closed, before anything else is opened: else the
- * first client's socket could take number 2 and receive the trace, other clients' requests included.
- */
+/* Opens /dev/null on any of 0 to 2 that is closed: else a client's socket could take 2 and receive the trace. */
 static void server_fill_standard_descriptors(void)
 {
     for (int fd = 0; fd <= STDERR_FILENO; fd++) {
@@ -2793,9 +2708,8 @@ static void server_fill_standard_descriptors(void)
 }
 
 /*
- * Sets the signals: INT, TERM and HUP (a closed terminal) stop the loop cleanly, and are held back except
- * while it waits in pselect(); PIPE (a client gone), USR1, USR2, ALRM and XFSZ (a log past the file size
- * limit: its lines are counted instead) are ignored. wait_mask gets the mask to wait with.
+ * Sets the signals: INT, TERM and HUP stop the loop cleanly, held back except while it waits in pselect(); PIPE,
+ * USR1, USR2, ALRM and XFSZ (a log past the file size limit: its lines are counted) are ignored.
  */
 static void server_signals(sigset_t *wait_mask)
 {
@@ -2816,9 +2730,8 @@ static void server_signals(sigset_t *wait_mask)
 }
 
 /*
- * Closes every connection and lets go of everything held, then writes the Stopped line: requests, body
- * bytes, and the lines the log and the trace could not write. The log gets it when it can take it, else
- * stderr; each output waits FINAL_FLUSH_MS at most for a slow reader.
+ * Closes everything, then writes the Stopped line (requests, body bytes, lines lost) to the log when it can take
+ * it, else to stderr; each output waits FINAL_FLUSH_MS at most for a slow reader.
  */
 static void server_stop(struct server *s)
 {
