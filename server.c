@@ -999,30 +999,6 @@ static struct http_variant variant_of(const struct stat *st)
                                   (unsigned long long)st->st_mtim.tv_nsec, st->st_mtime, NULL, NULL };
 }
 
-/*
- * Describes the regular file at path (stat st) and its siblings for http_decide: each sibling that is a
- * regular file and not older than the file may be served; sib[] gets their stats (st_nlink 0: none), and
- * dir the folder's, taken first, so that a sibling that comes meanwhile changes it after.
- */
-static void server_describe(struct server *s, const char *path, const struct stat *st, struct http_found *f,
-                            struct stat sib[HTTP_CODINGS], struct stat *dir)
-{
-    char name[PATH_TEXT_MAX];
-    if (fstatat(s->root_fd, folder_name(name, path), dir, 0) != 0)
-        memset(dir, 0, sizeof *dir); /* never the same as a folder's: the copy is checked again next round */
-    f->status = HTTP_OK;
-    f->type = http_mime_type(&s->mime, path);
-    f->cache_control = s->cache_control;
-    f->variant[HTTP_CODING_IDENTITY] = variant_of(st);
-    sib[HTTP_CODING_IDENTITY] = *st;
-    for (int c = 1; c < HTTP_CODINGS; c++) {
-        if (fstatat(s->root_fd, sibling_name(name, path, (enum http_coding)c), &sib[c], 0) != 0 ||
-            !S_ISREG(sib[c].st_mode))
-            memset(&sib[c], 0, sizeof sib[c]);
-        f->variant[c] = sib[c].st_nlink && !older(&sib[c], st) ? variant_of(&sib[c]) : (struct http_variant){ .size = -1 };
-    }
-}
-
 /* Reads the regular file on fd (stat st), max bytes at most, into a blob; NULL if larger, short or changed midway. */
 static struct blob *read_small_file(int fd, const struct stat *st, size_t max)
 {
@@ -1437,11 +1413,29 @@ static int conn_authorized(const struct server *s, const struct conn *c)
     return ok;
 }
 
-/* Describes the regular file open on fd at src->path; a small one is kept in memory on the way. */
+/*
+ * Describes the regular file open on fd (stat st) at src->path and its siblings for http_decide, keeping a small
+ * one in memory on the way. A sibling may be served when it is a regular file not older than the file; the folder
+ * is looked at first, so that a sibling that comes meanwhile changes it after.
+ */
 static void conn_find_file(struct server *s, struct http_found *f, struct source *src, int fd, const struct stat *st)
 {
-    struct stat sib[HTTP_CODINGS], dir;
-    server_describe(s, src->path, st, f, sib, &dir);
+    struct stat sib[HTTP_CODINGS], dir; /* st_nlink 0: no such sibling */
+    char name[PATH_TEXT_MAX];
+    if (fstatat(s->root_fd, folder_name(name, src->path), &dir, 0) != 0)
+        memset(&dir, 0, sizeof dir); /* never the same as a folder's: the copy is checked again next round */
+    f->status = HTTP_OK;
+    f->type = http_mime_type(&s->mime, src->path);
+    f->cache_control = s->cache_control;
+    f->variant[HTTP_CODING_IDENTITY] = variant_of(st);
+    sib[HTTP_CODING_IDENTITY] = *st;
+    for (int c = 1; c < HTTP_CODINGS; c++) {
+        if (fstatat(s->root_fd, sibling_name(name, src->path, (enum http_coding)c), &sib[c], 0) != 0 ||
+            !S_ISREG(sib[c].st_mode))
+            memset(&sib[c], 0, sizeof sib[c]);
+        f->variant[c] = sib[c].st_nlink && !older(&sib[c], st) ? variant_of(&sib[c])
+                                                               : (struct http_variant){ .size = -1 };
+    }
     src->kept = cache_put(s, src->path, fd, f, sib, &dir);
     src->fd = fd;
 }
