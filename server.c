@@ -438,7 +438,6 @@ static unsigned long long count_lines(const char *p, size_t n)
     return lines;
 }
 
-/* Gives a buffer over the queue's free space, flushing first when less than need bytes are free. */
 static struct http_buf output_space(struct output *q, size_t need);
 
 /* Keeps a line written into output_space, or counts it as dropped when it did not fit. */
@@ -479,6 +478,7 @@ static void output_flush(struct output *q)
     memmove(q->buf, q->buf + done, q->len);
 }
 
+/* Gives a buffer over the queue's free space, flushing first when less than need bytes are free. */
 static struct http_buf output_space(struct output *q, size_t need)
 {
     if (sizeof q->buf - q->len < need)
@@ -613,7 +613,7 @@ static void blob_release(struct blob *b)
     }
 }
 
-/* Lends c a buffer from the pool, a new request begun in it, allocating one when the pool is empty; 0 without memory. */
+/* Lends c a buffer from the pool (a new one when it is empty), a new request begun in it; 0 without memory. */
 static int conn_take_buffer(struct server *s, struct conn *c)
 {
     if (c->buf != NULL)
@@ -767,7 +767,6 @@ static void conn_defer(struct server *s, struct conn *c)
     }
 }
 
-/* Lets go of a body: the open file, the blob, or the listing it waited for. */
 static void body_drop(struct server *s, struct body *b);
 
 /* Queues one Common Log Format line for stdout; the loop writes the queue once per round. */
@@ -1318,8 +1317,9 @@ static int listing_write(struct listing *l)
             l->heap[0] = l->heap[--l->heap_len];
         listing_sift(l, 0);
     }
+    size_t added = l->html.len - l->compared; /* the bytes written since the last comparison */
     if (l->twin != NULL && (l->html.len > l->twin->len ||
-                            memcmp(l->html.data + l->compared, l->twin->data + l->compared, l->html.len - l->compared))) {
+                            memcmp(l->html.data + l->compared, l->twin->data + l->compared, added) != 0)) {
         blob_release(l->twin); /* not the same page */
         l->twin = NULL;
     }
@@ -1726,8 +1726,8 @@ static void conn_finish(struct server *s, struct conn *c)
         conn_next_request(s, c, c->buf->req.end);
         return;
     }
-    ssize_t n = asked_to_close && c->in_len == c->buf->req.end && sent_all(c->fd) ? read(c->fd, s->drain, sizeof s->drain)
-                                                                             : 1;
+    ssize_t n = asked_to_close && c->in_len == c->buf->req.end && sent_all(c->fd)
+                    ? read(c->fd, s->drain, sizeof s->drain) : 1;
     if (n == 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) { /* nothing unread: no reset to fear */
         conn_close(s, c, "answered; the client asked to close");
         return;
@@ -1816,8 +1816,9 @@ static int conn_send_turn(struct server *s, struct conn *c, struct budget *b)
         return 0;
     }
     size_t out_part = (size_t)n < c->head_len - c->head_sent ? (size_t)n : c->head_len - c->head_sent;
-    size_t head_part = c->head_sent >= c->page_at ? 0 : out_part < c->page_at - c->head_sent ? out_part
-                                                                                             : c->page_at - c->head_sent;
+    size_t head_part = c->head_sent >= c->page_at             ? 0
+                       : out_part < c->page_at - c->head_sent ? out_part
+                                                              : c->page_at - c->head_sent;
     c->head_sent += out_part;
     c->body.off += (off_t)((size_t)n - out_part);
     c->body_sent += (long long)((size_t)n - head_part); /* a page after the head is its body too */
@@ -2084,7 +2085,8 @@ static struct wait server_fill_sets(struct server *s)
         fdset_put(&s->set[READY_WRITE], s->err.fd, 1);
     /* Only look, never wait, when a request is left over, or when a full round comes while others are
        busy: looking at every parked descriptor is the round's cost, and the busy ones need not wait. */
-    long long wait = s->pending_count > 0 || (w.full && busy && s->parked > 0) ? 0 : server_wait_ms(s, w.full, w.accepting);
+    long long wait = s->pending_count > 0 || (w.full && busy && s->parked > 0) ? 0
+                                                                             : server_wait_ms(s, w.full, w.accepting);
     w.timeout = (struct timespec){ (time_t)(wait / 1000), (long)(wait % 1000) * 1000000 };
     w.forever = wait < 0;
     if (w.full)
@@ -2748,8 +2750,7 @@ static void server_stop(struct server *s)
     free(s->pending);
     for (int i = 0; i < SETS; i++)
         fdset_free(&s->set[i]);
-    long long deadline = clock_ms() + FINAL_FLUSH_MS;
-    output_drain(&s->log, deadline);
+    output_drain(&s->log, clock_ms() + FINAL_FLUSH_MS);
     s->log.dropped += count_lines(s->log.buf, s->log.len); /* what a stalled reader did not take in time */
     s->log.len = 0;
     char line[STOPPED_LINE_MAX];
