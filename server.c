@@ -1549,10 +1549,7 @@ static void conn_find_not_found_page(struct server *s, struct conn *c, struct ht
     }
 }
 
-/*
- * Finds what the request names and describes it in f for http_decide, checking in order: credentials, OPTIONS *,
- * the status path, the one file served alone, dotfiles (404), the path; -s and 404.html follow a 404.
- */
+/* Finds what the request names and describes it in f for http_decide; a 404 may give way to -s's index or 404.html. */
 static void conn_find(struct server *s, struct conn *c, struct http_found *f, struct source *src)
 {
     const char *target = c->buf->in + c->buf->req.target.off;
@@ -1899,10 +1896,7 @@ static int conn_drain_turn(struct server *s, struct conn *c, int *readable, stru
     return b->bytes > 0;
 }
 
-/*
- * Gives c its turn: its state's turn function runs until it must wait or has spent the budget (TURN_REQUESTS,
- * SLICE_BYTES, one listing step), so no client holds up the others. readable: select() reported input.
- */
+/* Gives c its turn: its state's turn function runs until it must wait or its budget is spent: none holds up others. */
 static void conn_turn(struct server *s, struct conn *c, int readable)
 {
     struct budget b = { SLICE_BYTES, TURN_REQUESTS };
@@ -2024,10 +2018,7 @@ static long long earliest(long long a, long long b)
     return a < 0 || (b >= 0 && b < a) ? b : a;
 }
 
-/*
- * Returns how long select() may wait, in ms (-1: no limit): until the nearest deadline, the next full round, the
- * pool's trim, an idle connection reclaimable for a client waiting at the cap, or the end of an accept pause.
- */
+/* Returns how long select() may wait in ms (-1: no limit): until the nearest of the deadlines and timers below. */
 static long long server_wait_ms(const struct server *s, int full, int accepting)
 {
     const struct conn *idle = s->queue[CONN_IDLE].head;
@@ -2094,10 +2085,7 @@ static struct wait server_fill_sets(struct server *s)
     return w;
 }
 
-/*
- * Writes the round's trace line: what select() said, and the connections in each state. With -v it waits for the
- * round's first event (quiet rounds are only counted); with -vv every round is shown.
- */
+/* Writes the round's trace line: with -v only before the round's first event (quiet rounds are counted), -vv always. */
 static void trace_round(struct server *s, int ready, int left_out)
 {
     if (!s->verbose)
@@ -2239,10 +2227,7 @@ static int addr_is_wildcard(const struct sockaddr *sa)
     return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
 }
 
-/*
- * Writes a line per address a wildcard bind answers at, so a phone on the network can open one; link-local IPv6
- * is left out, as browsers cannot open it. Without getifaddrs, the host name stands in.
- */
+/* Writes a line per address a wildcard bind answers at, but link-local IPv6, which browsers cannot open. */
 static void server_announce_interfaces(struct http_buf *b, const char *port, int takes_ipv4, int takes_ipv6)
 {
 #ifdef USE_GETIFADDRS
@@ -2663,10 +2648,7 @@ static void server_check_root(const struct server *s, const struct settings *set
          s->dropped_root ? ", or serve as a user who may read it with -u USER" : "");
 }
 
-/*
- * Opens what to serve: a folder, or one file whose folder becomes the root; else exits with 2 and a fitting hint
- * (a folder named on the command line is not one left unnamed).
- */
+/* Opens the folder to serve, or one file's folder as the root; else exits with 2 and a hint that fits the case. */
 static void server_open_root(struct server *s, const struct settings *set)
 {
     struct stat st;
@@ -2725,10 +2707,7 @@ static void server_signals(sigset_t *wait_mask)
         fail(1, "server: signals: %s\n", strerror(errno));
 }
 
-/*
- * Closes everything, then writes the Stopped line (requests, body bytes, lines lost) to the log when it can take
- * it, else to stderr; each output waits FINAL_FLUSH_MS at most for a slow reader.
- */
+/* Closes everything, then writes the Stopped line to the log, or stderr if the log cannot take it in FINAL_FLUSH_MS. */
 static void server_stop(struct server *s)
 {
     for (int fd = 0; fd < s->fd_end; fd++)
