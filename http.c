@@ -121,9 +121,11 @@ static int list_next(struct list *l)
 static enum http_method method_kind(const char *buf, struct http_span m)
 {
     static const char *const names[] = { "GET", "HEAD", "OPTIONS", "POST", "PUT", "DELETE", "CONNECT", "TRACE",
-                                         "PATCH" }; /* the first three in the enum's order */
-    int i = find_name(buf + m.off, m.len, names, sizeof names / sizeof names[0], 0);
-    return i < 0 ? HTTP_METHOD_UNKNOWN : i < 3 ? (enum http_method)(HTTP_METHOD_GET + i) : HTTP_METHOD_OTHER;
+                                         "PATCH" };
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++) /* the first three in the enum's order */
+        if (span_is(buf, m.off, m.len, names[i], 0))
+            return i < 3 ? (enum http_method)(HTTP_METHOD_GET + i) : HTTP_METHOD_OTHER;
+    return HTTP_METHOD_UNKNOWN;
 }
 
 /* Reads a Content-Length value: digits, no overflow, once. A repeat is refused even with the same value, as a list
