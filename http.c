@@ -1185,13 +1185,6 @@ size_t http_format_page(struct http_buf *b, struct http_response *r, int head_on
     return head_len;
 }
 
-/* Header names the server writes itself: -H may neither add nor repeat them. */
-static const char *const owned_fields[] = {
-    "Date", "Server", "Content-Type", "Content-Length", "Content-Encoding", "Content-Range", "Transfer-Encoding",
-    "Connection", "Keep-Alive", "Last-Modified", "ETag", "Accept-Ranges", "Vary", "Cache-Control", "Location",
-    "Allow", "WWW-Authenticate", "Upgrade", "Trailer"
-};
-
 #define TEXT(x) #x
 #define NUMBER_TEXT(x) TEXT(x)
 
@@ -1199,6 +1192,10 @@ static const char *const owned_fields[] = {
    is a token the server does not write; the value holds no control byte but tab, so it cannot split a head. */
 const char *http_header_option(const char *arg, struct http_buf *out)
 {
+    static const char *const owned_fields[] = { /* the server writes these: -H may neither add nor repeat them */
+        "Date", "Server", "Content-Type", "Content-Length", "Content-Encoding", "Content-Range", "Transfer-Encoding",
+        "Connection", "Keep-Alive", "Last-Modified", "ETag", "Accept-Ranges", "Vary", "Cache-Control", "Location",
+        "Allow", "WWW-Authenticate", "Upgrade", "Trailer" };
     const char *colon = strchr(arg, ':');
     if (colon == NULL)
         return "it has no colon; write it as 'Name: value'";
