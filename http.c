@@ -1,7 +1,6 @@
 /* http.c: request parsing, targets, MIME types, dates, the reply decided and written; pure functions only. */
 #include "http.h"
 
-#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -90,7 +89,7 @@ static size_t skip_token(const char *v, size_t len, size_t i)
 static long long read_number(const char *v, size_t len, size_t *i)
 {
     long long n = -1;
-    for (; *i < len && v[*i] >= '0' && v[*i] <= '9'; (*i)++) {
+    for (; *i < len && is_digit((unsigned char)v[*i]); (*i)++) {
         int digit = v[*i] - '0';
         n = n < 0 ? digit : n > (LLONG_MAX - digit) / 10 ? LLONG_MAX : n * 10 + digit;
     }
@@ -201,7 +200,7 @@ static int host_valid(const char *v, size_t len)
                 return 0; /* a '%' starts two hex digits */
     }
     for (size_t k = i; k < len; k++)
-        if (k == i ? v[k] != ':' : !isdigit((unsigned char)v[k]))
+        if (k == i ? v[k] != ':' : !is_digit((unsigned char)v[k]))
             return 0;
     return 1;
 }
@@ -325,10 +324,10 @@ static enum http_status parse_line(struct http_request *r, const char *buf, size
             r->mark = ++pos;
             r->state = method ? P_TARGET : P_VERSION;
         } else if (r->state == P_VERSION && i == 0 && end - pos >= 8 && memcmp(buf + pos, "HTTP/1.", 7) == 0 &&
-                   isdigit((unsigned char)buf[pos + 7])) {
+                   is_digit((unsigned char)buf[pos + 7])) {
             pos += 8; /* the usual version, whole: one comparison */
         } else if (r->state == P_VERSION && i < 8) { /* exactly "HTTP/" DIGIT "." DIGIT */
-            st = ((i == 5 || i == 7) ? isdigit(c) : c == "HTTP/x."[i]) ? HTTP_NEED_MORE : HTTP_BAD_REQUEST;
+            st = ((i == 5 || i == 7) ? is_digit(c) : c == "HTTP/x."[i]) ? HTTP_NEED_MORE : HTTP_BAD_REQUEST;
             pos++;
         } else if (r->state == P_VERSION && c == '\r') {
             r->state = P_LINE_LF;
@@ -741,7 +740,7 @@ static int read_digits(const char *s, int n)
 {
     int v = 0;
     for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
+        if (!is_digit((unsigned char)s[i]))
             return -1;
         v = v * 10 + (s[i] - '0');
     }
@@ -859,7 +858,7 @@ static int read_qvalue(const char *v, size_t n)
     if (n == 0 || n > 5 || (v[0] != '0' && v[0] != '1') || (n > 1 && v[1] != '.'))
         return 0;
     for (size_t i = 2; i < n; i++) {
-        if (!isdigit((unsigned char)v[i]) || (v[0] == '1' && v[i] != '0'))
+        if (!is_digit((unsigned char)v[i]) || (v[0] == '1' && v[i] != '0'))
             return 0;
         q = q * 10 + v[i] - '0';
     }
