@@ -1,7 +1,6 @@
 /* http.c: request parsing, targets, MIME types, dates, the reply decided and written; pure functions only. */
 #include "http.h"
 
-#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -54,6 +53,15 @@ static int span_is(const char *buf, size_t off, size_t len, const char *s, int c
     return strlen(s) == len && (case_fold ? strncasecmp(buf + off, s, len) : strncmp(buf + off, s, len)) == 0;
 }
 
+/* Returns which of count names the n bytes at s are (case_fold as span_is), or -1. */
+static int find_name(const char *s, size_t n, const char *const *names, int count, int case_fold)
+{
+    for (int i = 0; i < count; i++)
+        if (span_is(s, 0, n, names[i], case_fold))
+            return i;
+    return -1;
+}
+
 /* Prepares r to parse a new request from the start of a buffer. */
 void http_request_init(struct http_request *r)
 {
@@ -75,6 +83,17 @@ static size_t skip_token(const char *v, size_t len, size_t i)
     while (i < len && is_tchar((unsigned char)v[i]))
         i++;
     return i;
+}
+
+/* Reads a decimal number at v[*i], saturating at LLONG_MAX; returns -1 when no digit is there. */
+static long long read_number(const char *v, size_t len, size_t *i)
+{
+    long long n = -1;
+    for (; *i < len && is_digit((unsigned char)v[*i]); (*i)++) {
+        int digit = v[*i] - '0';
+        n = n < 0 ? digit : n > (LLONG_MAX - digit) / 10 ? LLONG_MAX : n * 10 + digit;
+    }
+    return n;
 }
 
 /* A comma-separated list being read (RFC 9110 5.6.1): its text, where reading goes on, the element found last. */
@@ -112,14 +131,10 @@ static enum http_method method_kind(const char *buf, struct http_span m)
    ("5, 5") is: RFC 9110 8.6 lets a recipient take either, but what a proxy in front made of them is unknown. */
 static enum http_status parse_content_length(struct http_request *r, const char *v, size_t len)
 {
-    long long n = 0;
-    if (len == 0 || len > 18 || r->content_length >= 0)
+    size_t end = 0;
+    long long n = read_number(v, len, &end);
+    if (n < 0 || end != len || len > 18 || r->content_length >= 0)
         return HTTP_BAD_REQUEST;
-    for (size_t i = 0; i < len; i++) {
-        if (!isdigit((unsigned char)v[i]))
-            return HTTP_BAD_REQUEST;
-        n = n * 10 + (v[i] - '0');
-    }
     r->content_length = n;
     return HTTP_NEED_MORE;
 }
@@ -127,16 +142,14 @@ static enum http_status parse_content_length(struct http_request *r, const char 
 /* Reads Transfer-Encoding codings: chunked last, once (RFC 9112 6.1); a non-token element, or one after it, is 400. */
 static enum http_status parse_transfer_encoding(struct http_request *r, const char *v, size_t len)
 {
-    static const char *const known[] = { "gzip", "x-gzip", "deflate", "compress", "x-compress" };
+    static const char *const known[] = { "chunked", "gzip", "x-gzip", "deflate", "compress", "x-compress" };
     r->has_transfer_encoding = 1;
     for (struct list l = { v, NULL, len, 0, 0 }; list_next(&l);) {
         if (skip_token(l.item, l.n, 0) != l.n || r->te_chunked)
             return HTTP_BAD_REQUEST;
-        r->te_chunked = span_is(l.item, 0, l.n, "chunked", 1);
-        int is_known = r->te_chunked;
-        for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
-            is_known |= span_is(l.item, 0, l.n, known[k], 1);
-        r->te_unknown |= !is_known;
+        int coding = find_name(l.item, l.n, known, sizeof known / sizeof known[0], 1);
+        r->te_chunked = coding == 0;
+        r->te_unknown |= coding < 0;
     }
     return HTTP_NEED_MORE;
 }
@@ -187,7 +200,7 @@ static int host_valid(const char *v, size_t len)
                 return 0; /* a '%' starts two hex digits */
     }
     for (size_t k = i; k < len; k++)
-        if (k == i ? v[k] != ':' : !isdigit((unsigned char)v[k]))
+        if (k == i ? v[k] != ':' : !is_digit((unsigned char)v[k]))
             return 0;
     return 1;
 }
@@ -311,10 +324,10 @@ static enum http_status parse_line(struct http_request *r, const char *buf, size
             r->mark = ++pos;
             r->state = method ? P_TARGET : P_VERSION;
         } else if (r->state == P_VERSION && i == 0 && end - pos >= 8 && memcmp(buf + pos, "HTTP/1.", 7) == 0 &&
-                   isdigit((unsigned char)buf[pos + 7])) {
+                   is_digit((unsigned char)buf[pos + 7])) {
             pos += 8; /* the usual version, whole: one comparison */
         } else if (r->state == P_VERSION && i < 8) { /* exactly "HTTP/" DIGIT "." DIGIT */
-            st = ((i == 5 || i == 7) ? isdigit(c) : c == "HTTP/x."[i]) ? HTTP_NEED_MORE : HTTP_BAD_REQUEST;
+            st = ((i == 5 || i == 7) ? is_digit(c) : c == "HTTP/x."[i]) ? HTTP_NEED_MORE : HTTP_BAD_REQUEST;
             pos++;
         } else if (r->state == P_VERSION && c == '\r') {
             r->state = P_LINE_LF;
@@ -727,20 +740,11 @@ static int read_digits(const char *s, int n)
 {
     int v = 0;
     for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
+        if (!is_digit((unsigned char)s[i]))
             return -1;
         v = v * 10 + (s[i] - '0');
     }
     return v;
-}
-
-/* Returns which of count names the n bytes at s are, or -1. */
-static int find_name(const char *s, size_t n, const char *const *names, int count)
-{
-    for (int i = 0; i < count; i++)
-        if (span_is(s, 0, n, names[i], 0))
-            return i;
-    return -1;
 }
 
 /* Counts days from 1970-01-01 to a date of the proleptic Gregorian calendar (month 1-12). */
@@ -759,27 +763,27 @@ int http_parse_date(const char *s, size_t len, time_t now, time_t *out)
 {
     int day, month, year, clock_at;
     const char *comma = memchr(s, ',', len);
-    if (len == 29 && comma == s + 3 && find_name(s, 3, day_names, 7) >= 0 && memcmp(s + 25, " GMT", 4) == 0 &&
+    if (len == 29 && comma == s + 3 && find_name(s, 3, day_names, 7, 0) >= 0 && memcmp(s + 25, " GMT", 4) == 0 &&
         s[4] == ' ' && s[7] == ' ' && s[11] == ' ' && s[16] == ' ') { /* Sun, 06 Nov 1994 08:49:37 GMT */
         day = read_digits(s + 5, 2);
-        month = find_name(s + 8, 3, month_names, 12);
+        month = find_name(s + 8, 3, month_names, 12, 0);
         year = read_digits(s + 12, 4);
         clock_at = 17;
-    } else if (comma != NULL && find_name(s, (size_t)(comma - s), full_day_names, 7) >= 0 &&
+    } else if (comma != NULL && find_name(s, (size_t)(comma - s), full_day_names, 7, 0) >= 0 &&
                s + len - comma == 24 &&
                comma[1] == ' ' && comma[4] == '-' && comma[8] == '-' && comma[11] == ' ' &&
                memcmp(comma + 20, " GMT", 4) == 0) { /* Sunday, 06-Nov-94 08:49:37 GMT */
         day = read_digits(comma + 2, 2);
-        month = find_name(comma + 5, 3, month_names, 12);
+        month = find_name(comma + 5, 3, month_names, 12, 0);
         year = read_digits(comma + 9, 2);
         int this_year = utc(now).tm_year + 1900;
         if (year >= 0)
             year += this_year / 100 * 100 + (year + this_year / 100 * 100 > this_year + 50 ? -100 : 0);
         clock_at = (int)(comma - s) + 12;
-    } else if (len == 24 && find_name(s, 3, day_names, 7) >= 0 && s[3] == ' ' && s[7] == ' ' && s[10] == ' ' &&
+    } else if (len == 24 && find_name(s, 3, day_names, 7, 0) >= 0 && s[3] == ' ' && s[7] == ' ' && s[10] == ' ' &&
                s[19] == ' ') { /* Sun Nov  6 08:49:37 1994 */
         day = s[8] == ' ' ? read_digits(s + 9, 1) : read_digits(s + 8, 2);
-        month = find_name(s + 4, 3, month_names, 12);
+        month = find_name(s + 4, 3, month_names, 12, 0);
         year = read_digits(s + 20, 4);
         clock_at = 11;
     } else {
@@ -821,17 +825,6 @@ int http_etag_match(const char *v, size_t len, const char *etag, int strong)
     return 0;
 }
 
-/* Reads a decimal number at v[*i], saturating at LLONG_MAX; returns -1 when no digit is there. */
-static long long read_number(const char *v, size_t len, size_t *i)
-{
-    long long n = -1;
-    for (; *i < len && v[*i] >= '0' && v[*i] <= '9'; (*i)++) {
-        int digit = v[*i] - '0';
-        n = n < 0 ? digit : n > (LLONG_MAX - digit) / 10 ? LLONG_MAX : n * 10 + digit;
-    }
-    return n;
-}
-
 /* Reads a Range value for a file of size bytes (RFC 9110 14.2): one range is 206 with *first and *last (the end
    clamped to the file), or 416 when it starts past the end; bad syntax or several ranges are 200, the whole file. */
 enum http_status http_parse_range(const char *v, size_t len, long long size, long long *first, long long *last)
@@ -865,7 +858,7 @@ static int read_qvalue(const char *v, size_t n)
     if (n == 0 || n > 5 || (v[0] != '0' && v[0] != '1') || (n > 1 && v[1] != '.'))
         return 0;
     for (size_t i = 2; i < n; i++) {
-        if (!isdigit((unsigned char)v[i]) || (v[0] == '1' && v[i] != '0'))
+        if (!is_digit((unsigned char)v[i]) || (v[0] == '1' && v[i] != '0'))
             return 0;
         q = q * 10 + v[i] - '0';
     }
@@ -892,7 +885,8 @@ static int coding_weight(const char *v, size_t n, size_t name_end)
    identity. Unlisted identity takes the lowest weight listed, so it never outranks a coding the client named. */
 enum http_coding http_choose_coding(const char *accept, size_t len, const long long size[HTTP_CODINGS])
 {
-    static const char *const names[HTTP_CODINGS] = { "identity", "br", "zstd", "gzip" };
+    /* the codings in the enum's order, gzip's old name (RFC 9110 section 8.4.1.3), the wildcard */
+    static const char *const names[] = { "identity", "br", "zstd", "gzip", "x-gzip", "*" };
     int q[HTTP_CODINGS] = { -1, -1, -1, -1 }, any = -1, lowest = 1000, best_q = 0;
     enum http_coding best = HTTP_CODING_IDENTITY;
     if (accept == NULL)
@@ -900,13 +894,12 @@ enum http_coding http_choose_coding(const char *accept, size_t len, const long l
     for (struct list l = { accept, NULL, len, 0, 0 }; list_next(&l);) {
         size_t name = skip_token(l.item, l.n, 0);
         int weight = coding_weight(l.item, l.n, name);
+        int c = find_name(l.item, name, names, sizeof names / sizeof names[0], 1);
         lowest = weight > 0 && weight < lowest ? weight : lowest;
-        if (span_is(l.item, 0, name, "*", 0))
+        if (c == HTTP_CODINGS + 1)
             any = weight;
-        else if (span_is(l.item, 0, name, "x-gzip", 1)) /* the old name (RFC 9110 section 8.4.1.3) */
-            q[HTTP_CODING_GZIP] = weight;
-        for (int c = 0; c < HTTP_CODINGS; c++)
-            q[c] = span_is(l.item, 0, name, names[c], 1) ? weight : q[c];
+        else if (c >= 0)
+            q[c == HTTP_CODINGS ? HTTP_CODING_GZIP : c] = weight;
     }
     for (int c = 0; c < HTTP_CODINGS; c++) {
         int weight = q[c] >= 0 ? q[c] : any >= 0 ? any : c == HTTP_CODING_IDENTITY ? lowest : 0;
@@ -1040,6 +1033,12 @@ static inline void put(struct http_buf *b, const char *s, size_t n)
     b->len += n;
 }
 
+/* Appends a NUL-terminated string. */
+static void put_str(struct http_buf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
 /* Appends n bytes, or marks the buffer overflowed when they do not fit. */
 void http_buf_put(struct http_buf *b, const char *s, size_t n)
 {
@@ -1082,15 +1081,14 @@ void http_buf_url(struct http_buf *b, const char *s, size_t n)
 /* Appends s with the characters HTML gives meaning to escaped. */
 void http_buf_html(struct http_buf *b, const char *s, size_t n)
 {
+    static const char html_special[] = "&<>\"'";
+    static const char *const html_entity[] = { "&amp;", "&lt;", "&gt;", "&quot;", "&#39;" };
     for (size_t i = 0; i < n; i++) {
-        switch (s[i]) {
-        case '&': http_buf_put(b, "&amp;", 5); break;
-        case '<': http_buf_put(b, "&lt;", 4); break;
-        case '>': http_buf_put(b, "&gt;", 4); break;
-        case '"': http_buf_put(b, "&quot;", 6); break;
-        case '\'': http_buf_put(b, "&#39;", 5); break;
-        default: http_buf_put(b, s + i, 1);
-        }
+        const char *special = memchr(html_special, s[i], sizeof html_special - 1);
+        if (special != NULL)
+            put_str(b, html_entity[special - html_special]);
+        else
+            put(b, s + i, 1);
     }
 }
 
@@ -1104,12 +1102,6 @@ void http_buf_log(struct http_buf *b, const char *s, size_t n)
         else
             http_buf_put(b, s + i, 1);
     }
-}
-
-/* Appends a NUL-terminated string. */
-static void put_str(struct http_buf *b, const char *s)
-{
-    put(b, s, strlen(s));
 }
 
 /* Appends a string literal, its length known when compiling; or, with PUT_IF, when cond holds. */
@@ -1192,13 +1184,6 @@ size_t http_format_page(struct http_buf *b, struct http_response *r, int head_on
     return head_len;
 }
 
-/* Header names the server writes itself: -H may neither add nor repeat them. */
-static const char *const owned_fields[] = {
-    "Date", "Server", "Content-Type", "Content-Length", "Content-Encoding", "Content-Range", "Transfer-Encoding",
-    "Connection", "Keep-Alive", "Last-Modified", "ETag", "Accept-Ranges", "Vary", "Cache-Control", "Location",
-    "Allow", "WWW-Authenticate", "Upgrade", "Trailer"
-};
-
 #define TEXT(x) #x
 #define NUMBER_TEXT(x) TEXT(x)
 
@@ -1206,6 +1191,10 @@ static const char *const owned_fields[] = {
    is a token the server does not write; the value holds no control byte but tab, so it cannot split a head. */
 const char *http_header_option(const char *arg, struct http_buf *out)
 {
+    static const char *const owned_fields[] = { /* the server writes these: -H may neither add nor repeat them */
+        "Date", "Server", "Content-Type", "Content-Length", "Content-Encoding", "Content-Range", "Transfer-Encoding",
+        "Connection", "Keep-Alive", "Last-Modified", "ETag", "Accept-Ranges", "Vary", "Cache-Control", "Location",
+        "Allow", "WWW-Authenticate", "Upgrade", "Trailer" };
     const char *colon = strchr(arg, ':');
     if (colon == NULL)
         return "it has no colon; write it as 'Name: value'";
@@ -1214,9 +1203,8 @@ const char *http_header_option(const char *arg, struct http_buf *out)
         return "the name before the colon is empty";
     if (skip_token(arg, name_len, 0) != name_len)
         return "the name holds a space or a character a header name cannot hold";
-    for (size_t i = 0; i < sizeof owned_fields / sizeof owned_fields[0]; i++)
-        if (span_is(arg, 0, name_len, owned_fields[i], 1))
-            return "the server writes that header itself";
+    if (find_name(arg, name_len, owned_fields, sizeof owned_fields / sizeof owned_fields[0], 1) >= 0)
+        return "the server writes that header itself";
     const char *v = colon + 1 + strspn(colon + 1, " \t");
     for (len = strlen(v); len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'); len--)
         ;
@@ -1280,6 +1268,17 @@ static unsigned char fold(unsigned char c)
     return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
+/* Passes over a number's leading zeros (not its last digit) at *p; returns how many digits are left. */
+static size_t digit_run(const unsigned char **p)
+{
+    size_t n = 0;
+    while (**p == '0' && is_digit((*p)[1]))
+        (*p)++;
+    while (is_digit((*p)[n]))
+        n++;
+    return n;
+}
+
 /* Orders names as people count ("file2" before "file10", case folded), then bytewise: a total order. */
 int http_name_compare(const char *a, const char *b)
 {
@@ -1292,15 +1291,7 @@ int http_name_compare(const char *a, const char *b)
         if (*p == '\0' || *q == '\0')
             break;
         if (is_digit(*p) && is_digit(*q)) {
-            while (*p == '0' && is_digit(p[1]))
-                p++;
-            while (*q == '0' && is_digit(q[1]))
-                q++;
-            size_t np = 0, nq = 0;
-            while (is_digit(p[np]))
-                np++;
-            while (is_digit(q[nq]))
-                nq++;
+            size_t np = digit_run(&p), nq = digit_run(&q);
             int order = np != nq ? (np < nq ? -1 : 1) : memcmp(p, q, np);
             if (order != 0)
                 return order;

@@ -30,46 +30,25 @@
 /* Statuses carry their HTTP code; HTTP_NEED_MORE means the parser wants more bytes. */
 enum http_status {
     HTTP_NEED_MORE = 0,
-    HTTP_OK = 200,
-    HTTP_NO_CONTENT = 204,
-    HTTP_PARTIAL_CONTENT = 206,
-    HTTP_MOVED_PERMANENTLY = 301,
-    HTTP_NOT_MODIFIED = 304,
-    HTTP_BAD_REQUEST = 400,
-    HTTP_UNAUTHORIZED = 401,
-    HTTP_FORBIDDEN = 403,
-    HTTP_NOT_FOUND = 404,
-    HTTP_METHOD_NOT_ALLOWED = 405,
-    HTTP_REQUEST_TIMEOUT = 408,
-    HTTP_PRECONDITION_FAILED = 412,
-    HTTP_URI_TOO_LONG = 414,
-    HTTP_RANGE_NOT_SATISFIABLE = 416,
-    HTTP_FIELDS_TOO_LARGE = 431,
-    HTTP_INTERNAL_ERROR = 500,
-    HTTP_NOT_IMPLEMENTED = 501,
-    HTTP_UNAVAILABLE = 503,
-    HTTP_VERSION_NOT_SUPPORTED = 505
+    HTTP_OK = 200, HTTP_NO_CONTENT = 204, HTTP_PARTIAL_CONTENT = 206,
+    HTTP_MOVED_PERMANENTLY = 301, HTTP_NOT_MODIFIED = 304,
+    HTTP_BAD_REQUEST = 400, HTTP_UNAUTHORIZED = 401, HTTP_FORBIDDEN = 403, HTTP_NOT_FOUND = 404,
+    HTTP_METHOD_NOT_ALLOWED = 405, HTTP_REQUEST_TIMEOUT = 408, HTTP_PRECONDITION_FAILED = 412,
+    HTTP_URI_TOO_LONG = 414, HTTP_RANGE_NOT_SATISFIABLE = 416, HTTP_FIELDS_TOO_LARGE = 431,
+    HTTP_INTERNAL_ERROR = 500, HTTP_NOT_IMPLEMENTED = 501, HTTP_UNAVAILABLE = 503, HTTP_VERSION_NOT_SUPPORTED = 505
 };
 
 enum http_method { HTTP_METHOD_UNKNOWN, HTTP_METHOD_GET, HTTP_METHOD_HEAD, HTTP_METHOD_OPTIONS, HTTP_METHOD_OTHER };
 
 /* Request fields whose values the server reads: to send a file, and to let a client in. */
 enum http_field {
-    HTTP_FIELD_RANGE,
-    HTTP_FIELD_IF_RANGE,
-    HTTP_FIELD_IF_MATCH,
-    HTTP_FIELD_IF_UNMODIFIED_SINCE,
-    HTTP_FIELD_IF_NONE_MATCH,
-    HTTP_FIELD_IF_MODIFIED_SINCE,
-    HTTP_FIELD_ACCEPT_ENCODING,
-    HTTP_FIELD_AUTHORIZATION,
+    HTTP_FIELD_RANGE, HTTP_FIELD_IF_RANGE, HTTP_FIELD_IF_MATCH, HTTP_FIELD_IF_UNMODIFIED_SINCE,
+    HTTP_FIELD_IF_NONE_MATCH, HTTP_FIELD_IF_MODIFIED_SINCE, HTTP_FIELD_ACCEPT_ENCODING, HTTP_FIELD_AUTHORIZATION,
     HTTP_FIELD_COUNT
 };
 
 /* Bytes [off, off + len) of the buffer the request was parsed from. */
-struct http_span {
-    size_t off, len;
-};
+struct http_span { size_t off, len; };
 
 /* One request, parsed incrementally; http_request_init before the first byte. */
 struct http_request {
@@ -116,7 +95,7 @@ struct http_found {
     const char *cache_control;     /* for a successful answer (200, 206, 304); NULL: none */
 };
 
-/* What a response head says; http_decide fills it (the server adds date and extra_fields), http_format_head writes it. */
+/* What a response head says: http_decide fills it (the server adds date and extra_fields), http_format_head writes. */
 struct http_response {
     enum http_status status;
     const char *date;              /* the current Date value, formatted by the caller once a second */
@@ -170,9 +149,7 @@ struct http_loop_status {
 };
 
 /* One extension of a MIME table and its type. */
-struct http_mime_entry {
-    const char *ext, *type;
-};
+struct http_mime_entry { const char *ext, *type; };
 
 /* The system's MIME table (/etc/mime.types), sorted by extension; the built-in one wins over it. */
 struct http_mime {
