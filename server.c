@@ -1968,15 +1968,19 @@ static int server_accepting(const struct server *s)
 }
 
 /*
- * Accepts clients until accept() would block, ACCEPTS_PER_ROUND at most, giving each its first turn at once (its
- * request usually came with it). At the cap it reclaims one idle connection for the client select() reported; a
- * socket that cannot be watched gets a 503 and ends accepting for this round.
+ * Accepts clients until accept() would block, ACCEPTS_PER_ROUND at most, then gives each its first turn (its
+ * request usually came with it). All are accepted before any is answered, so every request of the round came
+ * before its first response, and a file checked once in the round is as fresh as the requests. At the cap it
+ * reclaims one idle connection for the client select() reported; a socket that cannot be watched gets a 503
+ * and ends accepting for this round.
  */
 static void server_accept(struct server *s)
 {
-    for (int reported = 1, taken = 0; taken < ACCEPTS_PER_ROUND; reported = 0, taken++) {
+    struct conn *taken[ACCEPTS_PER_ROUND];
+    int count = 0;
+    for (int reported = 1; count < ACCEPTS_PER_ROUND; reported = 0) {
         if (s->conns >= s->max_conns && !(reported && server_reclaim(s, "reclaimed for a new client", 1)))
-            return;
+            break;
         struct sockaddr_storage sa;
         socklen_t len = sizeof sa;
 #ifdef USE_ACCEPT4
@@ -2000,16 +2004,19 @@ static void server_accept(struct server *s)
             } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 note(s, "server: accept: %s", strerror(errno));
             }
-            return;
+            break;
         }
         s->accepts++;
         s->accept_resume = 0;
         if (!server_fit_table(s, fd) || !conn_open(s, fd, (struct sockaddr *)&sa, len)) {
             server_refuse(s, fd);
-            return;
+            break;
         }
-        conn_turn(s, s->conn[fd], 1); /* the request has often come with the connection: no round to wait for */
+        taken[count++] = s->conn[fd];
     }
+    for (int i = 0; i < count; i++) /* one closed by another's turn (a reclaim) is CONN_FREE until the round ends */
+        if (taken[i]->state != CONN_FREE)
+            conn_turn(s, taken[i], 1);
 }
 
 /* Returns the earlier of two monotonic times, either of which may be -1 (none). */

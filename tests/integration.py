@@ -2737,6 +2737,46 @@ def test_memory_cache_follows_changes(ctx):
 
 
 @test
+def test_change_seen_within_a_round(ctx):
+    """A kept file changed right after a response and asked for again at once, on a new connection, is seen,
+    even while that response's select() round is still serving the 126 clients queued behind it (16 pipelined
+    requests each): a round accepts every client before it answers any, so a file checked once in the round is as
+    fresh as all its requests."""
+    path = os.path.join(ctx.root, "round.txt")
+    with open(path, "wb") as f:
+        f.write(b"before\n")
+    try:
+        with ctx.start("-v", "-q") as srv:
+            time.sleep(2.2)  # deliberate: the file must sit unchanged for 2 s before it is kept in memory
+            for _ in range(2):
+                eq(fetch(srv.port, "/round.txt").body, b"before\n", "the settled file")
+            wait_until(lambda: "answering 200 from memory" in srv.stderr(), WAIT, "the file kept in memory")
+            os.kill(srv.pid, signal.SIGSTOP)  # queue them all, so that one round accepts them together
+            try:
+                first = Client(srv.port)
+                first.send(get("/round.txt"))
+                others = [Client(srv.port) for _ in range(126)]
+                for c in others:
+                    c.send(get("/round.txt") * 16)
+            finally:
+                os.kill(srv.pid, signal.SIGCONT)
+            before = first.read_response()
+            with open(path, "wb") as f:  # the same size: only the times tell
+                f.write(b"after!\n")
+            with Client(srv.port) as late:
+                late.send(get("/round.txt"))
+                after = late.read_response()
+            eq(after.body, b"after!\n", "the file as changed after the first response")
+            check(after.get("ETag") != before.get("ETag"), "the ETag of the changed file")
+            for c in others:
+                eq([c.read_response().status for _ in range(16)], [200] * 16, "a client queued behind the first")
+                c.close()
+            first.close()
+    finally:
+        os.unlink(path)
+
+
+@test
 def test_close_never_resets_the_response(ctx):
     """A response that ends in a close arrives whole even when the client sends more after its request:
     the server shuts down its side and drains, because closing over unread input resets the connection
