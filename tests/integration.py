@@ -3147,11 +3147,17 @@ def trace_index(err, pattern, what):
 @test
 def test_listing_built_across_rounds(ctx):
     """A 20,000-entry listing is built a bounded step per turn: a client that asks for a small file just after
-    it started is answered before the listing is built, and the build spans many select() rounds."""
+    it started is answered before the listing is built, and the build spans many select() rounds. Both requests
+    are queued while the server is stopped, so one round accepts both and gives the listing its first turn."""
     with Server(ctx.binary, many_root(ctx), ("-v", "-q")) as srv:
-        with Client(srv.port, timeout=30) as big, Client(srv.port) as small:
+        os.kill(srv.pid, signal.SIGSTOP)
+        try:
+            big, small = Client(srv.port, timeout=30), Client(srv.port)
             big.send(get("/many/"))
             small.send(get("/small-1.txt"))
+        finally:
+            os.kill(srv.pid, signal.SIGCONT)
+        with big, small:
             eq(small.read_response().body, b"small 1\n", "the small file")
             r = big.read_response(timeout=30)
         eq(r.status, 200, "the listing's status")
