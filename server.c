@@ -2391,12 +2391,13 @@ static const struct option_spec options[] = {
                                  "download; default " NUMBER_TEXT(TIMEOUT_DEFAULT) },
     { 'c', "max-conns", "N", "most connections open at once; default: what the descriptor limit allows" },
     { 'H', "header", "'NAME: VALUE'", "add a header to every response; repeatable" },
-    { 'm', "max-age", "SECONDS", "Cache-Control: max-age=SECONDS on files, instead of no-cache" },
+    { 'm', "max-age", "SECONDS", "Cache-Control: max-age=SECONDS on files and listings, instead of no-cache" },
     { 's', "spa", NULL, "single-page app: a missing path gets the root's index.html" },
     { 'a', "auth", "FILE", "basic authentication for the user:password lines of FILE" },
     { 'u', "user", "USER", "started as root: the user to serve as, after binding; default " DEFAULT_USER },
     { 'S', "status", "PATH", "the loop's live status at PATH, in nginx's stub_status text;\n"
-                             "PATH?full adds select() rounds, parked and closing connections" },
+                             "PATH?full adds select() rounds, parked and closing connections and\n"
+                             "listings being built" },
     { 'L', "no-listing", NULL, "no directory listings" },
     { 'q', "quiet", NULL, "no access log" },
     { 'v', "verbose", NULL, "trace the select() loop on stderr (teaching mode); -vv: every round" },
