@@ -147,34 +147,32 @@ def calls(src, masked, name):
         yield m.start(), src.count("\n", 0, m.start()) + 1, call_args(src, masked, m.end() - 1)
 
 
-def function_body(src, masked, name):
-    """Returns the source of the body of function name, or None."""
-    m = re.search(r"\b%s\s*\([^;{]*\)\s*\{" % re.escape(name), masked)
-    if m is None:
-        return None
+def closing_brace(masked, open_at):
+    """Returns the offset of the } that closes the { at open_at, or None."""
     depth = 0
-    for i in range(m.end() - 1, len(masked)):
+    for i in range(open_at, len(masked)):
         if masked[i] == "{":
             depth += 1
         elif masked[i] == "}":
             depth -= 1
             if depth == 0:
-                return src[m.end():i]
+                return i
     return None
+
+
+def function_body(src, masked, name):
+    """Returns the source of the body of function name, or None."""
+    m = re.search(r"\b%s\s*\([^;{]*\)\s*\{" % re.escape(name), masked)
+    end = closing_brace(masked, m.end() - 1) if m else None
+    return None if end is None else src[m.end():end]
 
 
 def functions(masked):
     """Returns [(start, end, name, parameter names)] for every function definition."""
     found = []
     for m in re.finditer(r"(?m)^[A-Za-z_][^;{}()]*?\b(\w+)\s*\(([^;{}()]*(?:\([^()]*\)[^;{}()]*)*)\)\s*\{", masked):
-        depth = 0
-        for i in range(m.end() - 1, len(masked)):
-            if masked[i] == "{":
-                depth += 1
-            elif masked[i] == "}":
-                depth -= 1
-                if depth == 0:
-                    break
+        i = closing_brace(masked, m.end() - 1)
+        i = len(masked) - 1 if i is None else i
         params = [re.findall(r"(\w+)\s*(?:\[[^\]]*\])?\s*$", p.strip())[0] if re.search(r"\w", p) else ""
                   for p in m.group(2).split(",")]
         found.append((m.start(), i, m.group(1), params))
