@@ -1072,6 +1072,12 @@ static struct cached *cache_find(struct server *s, const char *path)
     return e;
 }
 
+/* Says whether a file is small enough, and its path short enough, to be kept in memory. */
+static int cache_fits(const char *path, const struct stat *st)
+{
+    return strlen(path) < CACHE_PATH_MAX && st->st_size <= CACHE_FILE_MAX;
+}
+
 /*
  * Keeps a small file (open on fd) and each representation a client may get, so a hit needs no open: in an empty
  * slot of its set, else the least recently used. Only files and siblings unchanged for CACHE_SETTLE s are kept.
@@ -1081,7 +1087,7 @@ static struct cached *cache_put(struct server *s, const char *path, int fd, cons
 {
     struct blob *blob[HTTP_CODINGS] = { NULL };
     char name[PATH_TEXT_MAX];
-    int ok = strlen(path) < CACHE_PATH_MAX && sib[0].st_size <= CACHE_FILE_MAX;
+    int ok = cache_fits(path, &sib[0]);
     for (int c = 0; ok && c < HTTP_CODINGS; c++) {
         if (f->variant[c].size < 0) /* no sibling, or one older than the file: never sent */
             continue;
@@ -1422,7 +1428,7 @@ static void conn_find_file(struct server *s, struct http_found *f, struct source
 {
     struct stat sib[HTTP_CODINGS], dir; /* st_nlink 0: no such sibling */
     char name[PATH_TEXT_MAX];
-    if (fstatat(s->root_fd, folder_name(name, src->path), &dir, 0) != 0)
+    if (!cache_fits(src->path, st) || fstatat(s->root_fd, folder_name(name, src->path), &dir, 0) != 0)
         memset(&dir, 0, sizeof dir); /* never the same as a folder's: the copy is checked again next round */
     f->status = HTTP_OK;
     f->type = http_mime_type(&s->mime, src->path);
