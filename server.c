@@ -1249,6 +1249,12 @@ static void listing_sift(struct listing *l, size_t i)
     }
 }
 
+/* Says whether two listing orders are the same: same column, same direction. */
+static int same_order(struct http_order a, struct http_order b)
+{
+    return a.column == b.column && a.descending == b.descending;
+}
+
 /* Once every entry is read: closes the folder, puts the sorted runs in a heap and writes the page's top. */
 static int listing_start_merge(struct listing *l)
 {
@@ -1270,8 +1276,7 @@ static int listing_start_merge(struct listing *l)
         listing_sift(l, i);
     http_format_listing_top(&l->html, l->path, l->order);
     for (struct listing *other = l->next; other != NULL && l->twin == NULL; other = other->next)
-        if (other->blob != NULL && other->order.column == l->order.column &&
-            other->order.descending == l->order.descending && strcmp(other->path, l->path) == 0)
+        if (other->blob != NULL && same_order(other->order, l->order) && strcmp(other->path, l->path) == 0)
             (l->twin = other->blob)->refs++;
     return 1;
 }
@@ -1311,6 +1316,18 @@ static int listing_read(struct listing *l)
     return 1;
 }
 
+/* Compares the bytes written since the last comparison with the twin's, and lets the twin go when they differ. */
+static void listing_compare_twin(struct listing *l)
+{
+    if (l->twin != NULL && (l->html.len > l->twin->len || memcmp(l->html.data + l->compared,
+                                                                 l->twin->data + l->compared,
+                                                                 l->html.len - l->compared) != 0)) {
+        blob_release(l->twin); /* not the same page */
+        l->twin = NULL;
+    }
+    l->compared = l->html.len;
+}
+
 /* Writes up to LISTING_ROW_STEP rows, taking each from the run whose next entry comes first; 0 on failure. */
 static int listing_write(struct listing *l)
 {
@@ -1323,13 +1340,7 @@ static int listing_write(struct listing *l)
             l->heap[0] = l->heap[--l->heap_len];
         listing_sift(l, 0);
     }
-    size_t added = l->html.len - l->compared; /* the bytes written since the last comparison */
-    if (l->twin != NULL && (l->html.len > l->twin->len ||
-                            memcmp(l->html.data + l->compared, l->twin->data + l->compared, added) != 0)) {
-        blob_release(l->twin); /* not the same page */
-        l->twin = NULL;
-    }
-    l->compared = l->html.len;
+    listing_compare_twin(l);
     return 1;
 }
 
@@ -1343,8 +1354,8 @@ static void listing_step(struct server *s, struct listing *l)
         struct blob *page = NULL;
         if (buf_reserve(&l->html, 64)) {
             http_format_listing_end(&l->html);
-            if (l->twin != NULL && l->twin->len == l->html.len &&
-                memcmp(l->html.data + l->compared, l->twin->data + l->compared, l->html.len - l->compared) == 0) {
+            listing_compare_twin(l);
+            if (l->twin != NULL && l->twin->len == l->html.len) {
                 page = l->twin; /* the same bytes as a page still being sent: share it */
                 l->twin = NULL;
             } else if (!l->html.overflow) {
@@ -1362,8 +1373,8 @@ static struct listing *listing_get(struct server *s, int fd, const struct stat *
 {
     struct listing *l;
     for (l = s->listings; l != NULL; l = l->next)
-        if (!l->failed && (l->done_at == 0 || l->fresh) && l->order.column == order.column &&
-            l->order.descending == order.descending && same_file(&l->dir, dir) && strcmp(l->path, path) == 0) {
+        if (!l->failed && (l->done_at == 0 || l->fresh) && same_order(l->order, order) && same_file(&l->dir, dir) &&
+            strcmp(l->path, path) == 0) {
             close(fd);
             l->refs++;
             return l;
